@@ -1,0 +1,151 @@
+# RISC-V SMP hypervisor labs. Start with README.md.
+#
+#   make setup              install every package the labs need
+#   make test               everything the project checks
+#   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [QEMU_EXTRA='...']
+#   make lab1-gdb / make gdb LAB=1
+#   make grade [LAB=n]      the grader
+#   make guest-native       the test guest on OpenSBI alone, no hypervisor
+
+SMP ?= 4
+GUEST_MEM ?= 128
+QEMU_EXTRA ?=
+LAB ?= 1
+
+B := build
+CROSS := riscv64-unknown-elf-
+CC := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+CPP := $(CROSS)cpp
+DTC := dtc
+QEMU := qemu-system-riscv64
+GDB := gdb-multiarch
+OPENSBI := /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+
+# Guest RAM lives at this host-physical address (see each lab's memlayout.h);
+# QEMU's loader puts the guest payload at its +2 MiB, guest-physical 0x80200000.
+GUEST_RAM_HPA := 0x90000000
+GUEST_LOAD_HPA := 0x90200000
+# Host RAM: 256 MiB for firmware and hypervisor, the guest's RAM, and 256 MiB
+# on top where QEMU puts its own device tree.
+QEMU_MEM := $(shell expr $(GUEST_MEM) + 512)
+GDBPORT := $(shell expr `id -u` % 5000 + 25000)
+
+CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+	-Wa,-march=rv64imac_zicsr_zifencei_h \
+	-ffreestanding -fno-common -fno-pie -fno-omit-frame-pointer \
+	-fno-stack-protector -O2 -g -std=gnu11 -Wall -Wextra -Werror \
+	-Icommon/include
+LDFLAGS := -nostdlib -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T common/payload.ld
+COMMON_SRCS := common/lib/fmt.c common/lib/string.c common/lib/sbi.c
+
+# lab number -> directory, e.g. 1 -> labs/01-boot
+lab_dir = $(firstword $(wildcard labs/0$(1)-*))
+LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
+
+.PHONY: all setup test check-tools grade host-test guest guest-native gdb \
+	qemu-cmd build clean FORCE
+all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
+
+setup:
+	@sh common/tools/setup.sh
+
+# Every target that needs the cross tools depends on this, so a missing tool
+# gives one line that names the fix instead of a compiler backtrace.
+check-tools:
+	@for t in $(CC) $(DTC) $(QEMU) python3; do \
+		command -v $$t >/dev/null 2>&1 || { echo "error: $$t not found: run 'make setup'" >&2; exit 1; }; \
+	done
+	@test -f $(OPENSBI) || { echo "error: $(OPENSBI) not found: run 'make setup'" >&2; exit 1; }
+
+test: check-tools
+	@python3 grader/test.py
+
+grade: check-tools
+	@python3 grader/grade.py $(if $(filter command line,$(origin LAB)),--lab $(LAB)) \
+		$(if $(filter command line,$(origin SMP)),--smp $(SMP))
+
+host-test:
+	@$(MAKE) -s -C tests/host
+
+# ---- the test guest (common/guest) ----
+GUEST_SRCS := common/guest/entry.S common/guest/main.c $(COMMON_SRCS)
+guest: $(B)/guest/guest.bin $(B)/guest/guest-oob.bin
+$(B)/guest/guest.elf: $(GUEST_SRCS) common/payload.ld | check-tools
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GUEST_SRCS)
+# A variant that touches memory outside its RAM, for the isolation checks.
+$(B)/guest/guest-oob.elf: $(GUEST_SRCS) common/payload.ld | check-tools
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
+%.bin: %.elf
+	$(OBJCOPY) -O binary $< $@
+
+GUEST ?= $(B)/guest/guest.bin
+GUEST_FILE = $(abspath $(GUEST))
+
+# Boots the test guest (or GUEST=) on OpenSBI directly, as the reference.
+guest-native: check-tools $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin)
+	$(QEMU) -M virt -m 256M -smp $(SMP) -nographic -bios $(OPENSBI) \
+		-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on $(QEMU_EXTRA)
+
+# ---- the labs ----
+# build/labN/config.h carries the make variables into C and the guest DTS;
+# it is rewritten only when they change, so a new GUEST_MEM rebuilds.
+define LAB_RULES
+$(B)/lab$(1)/config.h: FORCE
+	@mkdir -p $$(@D)
+	@printf '#define GUEST_MEM_MIB %s\n#define GUEST_RAM_HPA %s\n#define LAB_NUMBER %s\n' \
+		$(GUEST_MEM) $(GUEST_RAM_HPA) $(1) > $$@.tmp
+	@cmp -s $$@.tmp $$@ && rm $$@.tmp || mv $$@.tmp $$@
+
+$(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
+		$(COMMON_SRCS) $(wildcard common/include/*.h) common/payload.ld \
+		$(B)/lab$(1)/config.h | check-tools
+	@if [ -f $(call lab_dir,$(1))/guest.dts ]; then \
+		echo "  DTC  $(B)/lab$(1)/guest.dtb"; \
+		$(CPP) -P -nostdinc -undef -x assembler-with-cpp -include $(B)/lab$(1)/config.h \
+			$(call lab_dir,$(1))/guest.dts | $(DTC) -q -I dts -O dtb -o $(B)/lab$(1)/guest.dtb - ; \
+	fi
+	$(CC) $(CFLAGS) -I$(call lab_dir,$(1)) -include $(B)/lab$(1)/config.h \
+		-DGUEST_DTB_PATH='"$(B)/lab$(1)/guest.dtb"' $(LDFLAGS) -o $$@ \
+		$(wildcard $(call lab_dir,$(1))/*.S) $(wildcard $(call lab_dir,$(1))/*.c) $(COMMON_SRCS)
+
+lab$(1): check-tools $(B)/lab$(1)/hyp.elf $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin) guest-size-check
+	$(call QEMU_CMD,$(1))
+
+lab$(1)-gdb: check-tools $(B)/lab$(1)/hyp.elf $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin) guest-size-check
+	@echo "QEMU is halted with a gdb stub on port $(GDBPORT); in another terminal run: make gdb LAB=$(1)"
+	$(call QEMU_CMD,$(1)) -S -gdb tcp::$(GDBPORT)
+
+.PHONY: lab$(1) lab$(1)-gdb
+endef
+$(foreach n,$(LABS),$(eval $(call LAB_RULES,$(n))))
+
+QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSBI) \
+	-kernel $(B)/lab$(1)/hyp.elf \
+	-device loader,file=$(GUEST_FILE),addr=$(GUEST_LOAD_HPA),force-raw=on $(QEMU_EXTRA)
+
+# A payload must be a flat binary of at most 32 MiB: QEMU's loader copies it
+# byte for byte to guest-physical 0x80200000.
+guest-size-check:
+	@test -f "$(GUEST_FILE)" || { echo "error: GUEST=$(GUEST): no such file" >&2; exit 1; }
+	@if [ "$$(head -c 4 "$(GUEST_FILE)" | od -An -c | tr -d ' ')" = "177ELF" ]; then \
+		echo "error: GUEST=$(GUEST) is an ELF file; give a flat binary (riscv64-unknown-elf-objcopy -O binary)" >&2; exit 1; fi
+	@if [ $$(stat -c %s "$(GUEST_FILE)") -gt 33554432 ]; then \
+		echo "error: GUEST=$(GUEST) is larger than 32 MiB" >&2; exit 1; fi
+.PHONY: guest-size-check
+
+# For the grader: build one lab, then print the exact QEMU command it boots.
+build: $(B)/lab$(LAB)/hyp.elf guest
+qemu-cmd:
+	@echo '$(call QEMU_CMD,$(LAB))'
+
+gdb: check-tools
+	$(GDB) -q $(B)/lab$(LAB)/hyp.elf -ex 'set architecture riscv:rv64' \
+		-ex 'target remote :$(GDBPORT)'
+
+clean:
+	rm -rf $(B)
+
+FORCE:

@@ -1,0 +1,48 @@
+/*
+ * entry.S: the test guest's first instructions. Any SBI implementation
+ * enters here in S-mode (VS-mode under the hypervisor) with
+ *   a0 = this hart's id, a1 = guest-physical address of the device tree.
+ * Secondary harts started with SBI HSM hart_start enter at
+ * guest_secondary_entry with a0 = hart id and a1 = the opaque value, which
+ * this guest sets to the top of that hart's stack.
+ */
+	.section .text.entry
+	.globl _start
+_start:
+	/* 1. One stack for the boot hart. */
+	la	sp, boot_stack_top
+	/* 2. Zero .bss: nobody else does. */
+	la	t0, bss_start
+	la	t1, bss_end
+1:	bgeu	t0, t1, 2f
+	sd	zero, 0(t0)
+	addi	t0, t0, 8
+	j	1b
+	/* 3. Any trap is a bug in this guest or its SBI: report it. */
+2:	la	t0, guest_trap_entry
+	csrw	stvec, t0
+	call	guest_main
+3:	wfi
+	j	3b
+
+	.globl guest_secondary_entry
+guest_secondary_entry:
+	mv	sp, a1
+	la	t0, guest_trap_entry
+	csrw	stvec, t0
+	call	guest_secondary
+4:	wfi
+	j	4b
+
+	/* The guest never returns from a trap: it prints and powers off. */
+	.balign 4
+guest_trap_entry:
+	la	sp, trap_stack_top
+	call	guest_trap
+
+	.section .bss
+	.balign 16
+	.space	16384
+boot_stack_top:
+	.space	4096
+trap_stack_top:

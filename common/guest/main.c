@@ -1,0 +1,326 @@
+/*
+ * The test guest: an ordinary S-mode payload that every lab boots.
+ *
+ * It talks to its SBI implementation (the hypervisor, or OpenSBI when run
+ * natively), reads the device tree it was given, checks that SBI errors come
+ * back as the specification says, tests its memory, starts its other harts
+ * when HSM is offered, and powers off. Each finding is one console line that
+ * begins with "guest: "; the grader reads them.
+ */
+#include <stdarg.h>
+
+#include "lib.h"
+#include "riscv.h"
+#include "sbi.h"
+
+#define MAX_HARTS 64
+#define HART_STACK_SIZE 8192
+
+extern char image_start[], image_end[];
+void guest_secondary_entry(void);
+
+/* What the device tree says. */
+static struct {
+	int ncpus;
+	uint64_t hartids[MAX_HARTS];
+	uint64_t mem_base, mem_size;
+	const char *bootargs;
+} dt;
+
+static int failures;
+static uint8_t hart_stacks[MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
+static int harts_up; /* counted by the secondaries with amoadd */
+
+static int print_lock;
+
+/* Prints one whole line at a time, even when several harts print. */
+static void guest_printf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* amoswap.w.aq; pairs with the store-release below. */
+	while (__atomic_exchange_n(&print_lock, 1, __ATOMIC_ACQUIRE) != 0)
+		;
+	for (const char *p = buf; *p != '\0'; p++)
+		sbi_console_putchar(*p);
+	__atomic_store_n(&print_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void guest_check(const char *name, int ok, long got)
+{
+	if (ok) {
+		guest_printf("guest: check %s: ok\n", name);
+	} else {
+		guest_printf("guest: check %s: FAIL (got %ld)\n", name, got);
+		failures++;
+	}
+}
+
+static void guest_poweroff(void)
+{
+	uint64_t reason = failures ? SBI_SRST_REASON_FAILURE : SBI_SRST_REASON_NONE;
+	sbi_system_reset(SBI_SRST_TYPE_SHUTDOWN, reason);
+	guest_printf("guest: SRST shutdown returned; spinning\n");
+	for (;;)
+		wfi();
+}
+
+void guest_trap(void)
+{
+	guest_printf("guest: unexpected trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
+		     csr_read(scause), csr_read(sepc), csr_read(stval));
+	failures++;
+	guest_poweroff();
+}
+
+/* ---- a minimal device tree reader (the hypervisor's own is in lab 02) ---- */
+
+#define FDT_MAGIC 0xd00dfeed
+#define FDT_BEGIN_NODE 1
+#define FDT_END_NODE 2
+#define FDT_PROP 3
+#define FDT_NOP 4
+#define FDT_END 9
+
+static uint32_t be32(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static uint64_t be_cells(const uint8_t *p, int cells)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < cells; i++)
+		v = v << 32 | be32(p + 4 * i);
+	return v;
+}
+
+/*
+ * Walks the structure block once. It keeps the name of the node at each of
+ * the first three depths, which is all this guest needs: /cpus/cpu@N,
+ * /memory@..., /chosen. Returns 0, or -1 if the blob is not a device tree.
+ */
+static int dt_scan(const uint8_t *fdt)
+{
+	if (be32(fdt) != FDT_MAGIC)
+		return -1;
+	const uint8_t *p = fdt + be32(fdt + 8);
+	const char *strings = (const char *)fdt + be32(fdt + 12);
+	const char *path[4] = { 0 };
+	int depth = 0, cpu_cells = 1, is_cpu = 0, disabled = 0;
+	uint64_t reg = 0;
+
+	for (;;) {
+		uint32_t token = be32(p);
+		p += 4;
+		if (token == FDT_BEGIN_NODE) {
+			const char *name = (const char *)p;
+			p += (strlen(name) + 4) & ~3UL;
+			if (depth < 4)
+				path[depth] = name;
+			depth++;
+			if (depth == 3)
+				is_cpu = disabled = 0;
+		} else if (token == FDT_END_NODE) {
+			/* Leaving /cpus/cpu@N: count it if it is a usable cpu. */
+			if (depth == 3 && is_cpu && !disabled && dt.ncpus < MAX_HARTS &&
+			    strcmp(path[1], "cpus") == 0)
+				dt.hartids[dt.ncpus++] = reg;
+			depth--;
+		} else if (token == FDT_PROP) {
+			uint32_t len = be32(p);
+			const char *pname = strings + be32(p + 4);
+			const uint8_t *val = p + 8;
+			p += 8 + ((len + 3) & ~3U);
+			int in_cpus = depth >= 2 && strcmp(path[1], "cpus") == 0;
+			if (depth == 2 && in_cpus && strcmp(pname, "#address-cells") == 0)
+				cpu_cells = (int)be32(val);
+			if (depth == 3 && in_cpus && strcmp(pname, "device_type") == 0)
+				is_cpu = strcmp((const char *)val, "cpu") == 0;
+			if (depth == 3 && in_cpus && strcmp(pname, "status") == 0)
+				disabled = strcmp((const char *)val, "okay") != 0;
+			if (depth == 3 && in_cpus && strcmp(pname, "reg") == 0)
+				reg = be_cells(val, cpu_cells);
+			if (depth == 2 && strncmp(path[1], "memory", 6) == 0 &&
+			    strcmp(pname, "reg") == 0 && dt.mem_size == 0) {
+				dt.mem_base = be_cells(val, 2);
+				dt.mem_size = be_cells(val + 8, 2);
+			}
+			if (depth == 2 && strcmp(path[1], "chosen") == 0 &&
+			    strcmp(pname, "bootargs") == 0)
+				dt.bootargs = (const char *)val;
+		} else if (token == FDT_END) {
+			return 0;
+		} else if (token != FDT_NOP) {
+			return -1;
+		}
+	}
+}
+
+/* ---- checks ---- */
+
+static void guest_check_sbi(void)
+{
+	struct sbiret r;
+
+	r = sbi_ecall(0x0A000000, 0, 0, 0, 0, 0, 0, 0);
+	guest_check("unknown-extension", r.error == SBI_ERR_NOT_SUPPORTED, r.error);
+	r = sbi_ecall(SBI_EXT_BASE, 99, 0, 0, 0, 0, 0, 0);
+	guest_check("unknown-base-function", r.error == SBI_ERR_NOT_SUPPORTED, r.error);
+	r = sbi_probe_extension(0x0A000000);
+	guest_check("probe-absent", r.error == 0 && r.value == 0, r.value);
+	r = sbi_probe_extension(SBI_EXT_BASE);
+	guest_check("probe-base", r.error == 0 && r.value != 0, r.value);
+	r = sbi_system_reset(0x10, SBI_SRST_REASON_NONE);
+	guest_check("srst-reserved-type", r.error == SBI_ERR_INVALID_PARAM, r.error);
+
+	if (sbi_probe_extension(SBI_EXT_DBCN).value != 0) {
+		static const char msg[] = "guest: dbcn: written through DBCN\n";
+		r = sbi_ecall(SBI_EXT_DBCN, SBI_DBCN_WRITE, sizeof(msg) - 1,
+			      (uint64_t)msg, 0, 0, 0, 0);
+		guest_check("dbcn-write", r.error == 0 && r.value == sizeof(msg) - 1,
+			    r.error ? r.error : r.value);
+		/* Guest-physical 0x1000 is not this guest's memory. */
+		r = sbi_ecall(SBI_EXT_DBCN, SBI_DBCN_WRITE, 8, 0x1000, 0, 0, 0, 0);
+		guest_check("dbcn-bad-address", r.error == SBI_ERR_INVALID_PARAM, r.error);
+	}
+}
+
+/*
+ * Writes then reads back one word in every page of [start, end). Returns
+ * the number of pages; counts the words that did not read back in *bad.
+ */
+static uint64_t guest_test_range(uint64_t start, uint64_t end, uint64_t *bad)
+{
+	uint64_t pages = 0;
+	start = (start + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	for (uint64_t a = start; a + 8 <= end; a += PAGE_SIZE, pages++)
+		*(volatile uint64_t *)a = a ^ 0x5a5a5a5a5a5a5a5aUL;
+	for (uint64_t a = start; a + 8 <= end; a += PAGE_SIZE)
+		if (*(volatile uint64_t *)a != (a ^ 0x5a5a5a5a5a5a5a5aUL))
+			(*bad)++;
+	return pages;
+}
+
+static void guest_check_memory(uint64_t fdt)
+{
+	uint64_t mem_end = dt.mem_base + dt.mem_size;
+	uint64_t fdt_end = fdt + be32((void *)(fdt + 4));
+	uint64_t pages = 0, bad = 0;
+
+	/* Everything above this image but the device tree itself. */
+	if (fdt > (uint64_t)image_end && fdt < mem_end) {
+		pages += guest_test_range((uint64_t)image_end, fdt, &bad);
+		pages += guest_test_range(fdt_end, mem_end, &bad);
+	} else {
+		pages += guest_test_range((uint64_t)image_end, mem_end, &bad);
+	}
+	guest_check("memory-pattern", bad == 0, (long)bad);
+	guest_printf("guest: memory test: %lu pages written and read back\n", pages);
+}
+
+#ifdef GUEST_TEST_OOB
+/* Reads the first byte past the end of RAM: the hypervisor must stop us. */
+static void guest_touch_outside(void)
+{
+	uint64_t addr = dt.mem_base + dt.mem_size;
+	guest_printf("guest: reading outside my RAM at 0x%lx\n", addr);
+	uint8_t v = *(volatile uint8_t *)addr;
+	guest_check("isolation", 0, v);
+}
+#endif
+
+/* ---- harts ---- */
+
+void guest_secondary(uint64_t hartid)
+{
+	guest_printf("guest: hart %lu is up\n", hartid);
+	/* Pairs with the boot hart's load-acquire of harts_up. */
+	__atomic_fetch_add(&harts_up, 1, __ATOMIC_RELEASE);
+	sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0, 0, 0, 0);
+	guest_printf("guest: hart %lu: hart_stop returned\n", hartid);
+	failures++;
+	for (;;)
+		wfi();
+}
+
+static void guest_start_harts(uint64_t boot_hartid)
+{
+	if (sbi_probe_extension(SBI_EXT_HSM).value == 0) {
+		guest_printf("guest: no HSM extension: running on one hart\n");
+		return;
+	}
+	int started = 0;
+	for (int i = 0; i < dt.ncpus; i++) {
+		uint64_t id = dt.hartids[i];
+		if (id == boot_hartid)
+			continue;
+		uint64_t stack_top = (uint64_t)&hart_stacks[i][HART_STACK_SIZE];
+		struct sbiret r = sbi_hart_start(id, (uint64_t)guest_secondary_entry, stack_top);
+		if (r.error != 0)
+			guest_printf("guest: hart_start(%lu) failed: %ld\n", id, r.error);
+		else
+			started++;
+	}
+	/* Wait, with a limit, for every started hart to check in. */
+	uint64_t t0 = csr_read(time);
+	while (__atomic_load_n(&harts_up, __ATOMIC_ACQUIRE) < started &&
+	       csr_read(time) - t0 < 50000000UL)
+		;
+	int up = __atomic_load_n(&harts_up, __ATOMIC_ACQUIRE);
+	guest_check("harts-up", up == started, up);
+	guest_printf("guest: %d of %d harts up\n", up + 1, dt.ncpus);
+}
+
+void guest_main(uint64_t hartid, uint64_t fdt)
+{
+	guest_printf("guest: hello from hart %lu, device tree at 0x%lx\n", hartid, fdt);
+
+	long spec = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0, 0, 0, 0).value;
+	long impl = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0, 0, 0, 0).value;
+	long ver = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_IMPL_VERSION, 0, 0, 0, 0, 0, 0).value;
+	guest_printf("guest: SBI spec %ld.%ld, implementation 0x%lx version 0x%lx\n",
+		     (spec >> 24) & 0x7f, spec & 0xffffff, impl, ver);
+
+	static const struct {
+		const char *name;
+		uint64_t id;
+	} exts[] = {
+		{ "base", SBI_EXT_BASE },	{ "time", SBI_EXT_TIME },
+		{ "ipi", SBI_EXT_IPI },		{ "rfence", SBI_EXT_RFENCE },
+		{ "hsm", SBI_EXT_HSM },		{ "srst", SBI_EXT_SRST },
+		{ "dbcn", SBI_EXT_DBCN },	{ "legacy-putchar", SBI_EXT_LEGACY_PUTCHAR },
+	};
+	char line[200] = "guest: extensions:";
+	for (unsigned i = 0; i < ARRAY_SIZE(exts); i++)
+		if (sbi_probe_extension(exts[i].id).value != 0)
+			fmt_snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				     " %s", exts[i].name);
+	guest_printf("%s\n", line);
+
+	if (dt_scan((const uint8_t *)fdt) != 0) {
+		guest_check("device-tree", 0, 0);
+		guest_poweroff();
+	}
+	guest_printf("guest: device tree: %d cpus, memory 0x%lx-0x%lx\n", dt.ncpus,
+		     dt.mem_base, dt.mem_base + dt.mem_size);
+	if (dt.bootargs != NULL)
+		guest_printf("guest: bootargs: %s\n", dt.bootargs);
+
+#ifdef GUEST_TEST_OOB
+	guest_touch_outside();
+#endif
+	guest_check_sbi();
+	guest_check_memory(fdt);
+	guest_start_harts(hartid);
+
+	if (failures == 0)
+		guest_printf("guest: all checks passed\n");
+	else
+		guest_printf("guest: %d checks failed\n", failures);
+	guest_poweroff();
+}
