@@ -32,7 +32,6 @@ QEMU_MEM := $(shell expr $(GUEST_MEM) + 512)
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
 CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
-	-Wa,-march=rv64imac_zicsr_zifencei_h \
 	-ffreestanding -fno-common -fno-pie -fno-omit-frame-pointer \
 	-fno-stack-protector -O2 -g -std=gnu11 -Wall -Wextra -Werror \
 	-Icommon/include
@@ -44,7 +43,7 @@ lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 .PHONY: all setup test check-tools grade host-test guest guest-native gdb \
-	qemu-cmd build clean FORCE
+	qemu-cmd qemu-cmd-native build clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -86,17 +85,22 @@ GUEST_FILE = $(abspath $(GUEST))
 
 # Boots the test guest (or GUEST=) on OpenSBI directly, as the reference.
 guest-native: check-tools $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin)
-	$(QEMU) -M virt -m 256M -smp $(SMP) -nographic -bios $(OPENSBI) \
-		-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on $(QEMU_EXTRA)
+	$(QEMU_NATIVE_CMD)
+QEMU_NATIVE_CMD = $(QEMU) -M virt -m 256M -smp $(SMP) -nographic -bios $(OPENSBI) \
+	-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on $(QEMU_EXTRA)
 
 # ---- the labs ----
+QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSBI) \
+	-kernel $(B)/lab$(1)/hyp.elf \
+	-device loader,file=$(GUEST_FILE),addr=$(GUEST_LOAD_HPA),force-raw=on $(QEMU_EXTRA)
+
 # build/labN/config.h carries the make variables into C and the guest DTS;
 # it is rewritten only when they change, so a new GUEST_MEM rebuilds.
 define LAB_RULES
 $(B)/lab$(1)/config.h: FORCE
 	@mkdir -p $$(@D)
 	@printf '#define GUEST_MEM_MIB %s\n#define GUEST_RAM_HPA %s\n#define LAB_NUMBER %s\n' \
-		$(GUEST_MEM) $(GUEST_RAM_HPA) $(1) > $$@.tmp
+		$(GUEST_MEM) $(GUEST_RAM_HPA)UL $(1) > $$@.tmp
 	@cmp -s $$@.tmp $$@ && rm $$@.tmp || mv $$@.tmp $$@
 
 $(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
@@ -122,10 +126,6 @@ lab$(1)-gdb: check-tools $(B)/lab$(1)/hyp.elf $(if $(filter command line,$(origi
 endef
 $(foreach n,$(LABS),$(eval $(call LAB_RULES,$(n))))
 
-QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSBI) \
-	-kernel $(B)/lab$(1)/hyp.elf \
-	-device loader,file=$(GUEST_FILE),addr=$(GUEST_LOAD_HPA),force-raw=on $(QEMU_EXTRA)
-
 # A payload must be a flat binary of at most 32 MiB: QEMU's loader copies it
 # byte for byte to guest-physical 0x80200000.
 guest-size-check:
@@ -140,6 +140,9 @@ guest-size-check:
 build: $(B)/lab$(LAB)/hyp.elf guest
 qemu-cmd:
 	@echo '$(call QEMU_CMD,$(LAB))'
+# The same for the test guest (or GUEST=) on OpenSBI alone.
+qemu-cmd-native:
+	@echo '$(call QEMU_NATIVE_CMD)'
 
 gdb: check-tools
 	$(GDB) -q $(B)/lab$(LAB)/hyp.elf -ex 'set architecture riscv:rv64' \

@@ -81,6 +81,16 @@
 
 #define PAGE_SIZE 4096UL
 
+/*
+ * Flushes every cached G-stage translation on this hart. GCC 12 rejects 'h'
+ * in -march, so the instruction turns the H extension on for itself.
+ */
+static inline void hfence_gvma_all(void)
+{
+	asm volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop"
+		     ::: "memory");
+}
+
 static inline void wfi(void)
 {
 	asm volatile("wfi");
