@@ -77,6 +77,10 @@ $(B)/guest/guest.elf: $(GUEST_SRCS) common/payload.ld | check-tools
 $(B)/guest/guest-oob.elf: $(GUEST_SRCS) common/payload.ld | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
+# Another S-mode payload, for the grader's GUEST= check.
+$(B)/payloads/hello.elf: grader/payloads/hello.S common/payload.ld | check-tools
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 %.bin: %.elf
 	$(OBJCOPY) -O binary $< $@
 
@@ -137,7 +141,7 @@ guest-size-check:
 .PHONY: guest-size-check
 
 # For the grader: build one lab, then print the exact QEMU command it boots.
-build: $(B)/lab$(LAB)/hyp.elf guest
+build: $(B)/lab$(LAB)/hyp.elf guest $(B)/payloads/hello.bin
 qemu-cmd:
 	@echo '$(call QEMU_CMD,$(LAB))'
 # The same for the test guest (or GUEST=) on OpenSBI alone.

@@ -64,6 +64,7 @@
 #define HGATP_MODE_SV39X4 (8UL << 60)
 #define HGATP_MODE_MASK (0xfUL << 60)
 #define HGATP_VMID_SHIFT 44
+#define HGATP_VMID_MASK 0x3fffUL
 
 /* hcounteren: let the guest read cycle, time and instret */
 #define HCOUNTEREN_CY (1UL << 0)

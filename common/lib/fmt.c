@@ -23,9 +23,12 @@ static void out_pad(struct out *o, char c, int n)
 		out_char(o, c);
 }
 
-/* Prints an unsigned number in base 10 or 16 into a field of width chars. */
+/*
+ * Prints an unsigned number in base 10 or 16, after a sign or "0x" prefix,
+ * in a field of width chars.
+ */
 static void out_number(struct out *o, uint64_t v, int base, int upper,
-		       int negative, int width, int zero, int left)
+		       const char *prefix, int width, int zero, int left)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -36,11 +39,11 @@ static void out_number(struct out *o, uint64_t v, int base, int upper,
 		v /= base;
 	} while (v != 0);
 
-	int len = n + negative;
+	int len = n + (int)strlen(prefix);
 	if (!left && !zero)
 		out_pad(o, ' ', width - len);
-	if (negative)
-		out_char(o, '-');
+	while (*prefix != '\0')
+		out_char(o, *prefix++);
 	if (!left && zero)
 		out_pad(o, '0', width - len);
 	while (n > 0)
@@ -80,7 +83,7 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'i': {
 			int64_t v = longs ? va_arg(ap, long) : va_arg(ap, int);
 			uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
-			out_number(&o, mag, 10, 0, v < 0, width, zero, left);
+			out_number(&o, mag, 10, 0, v < 0 ? "-" : "", width, zero, left);
 			break;
 		}
 		case 'u':
@@ -89,31 +92,34 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			uint64_t v = longs ? va_arg(ap, unsigned long)
 					   : va_arg(ap, unsigned int);
 			int base = *fmt == 'u' ? 10 : 16;
-			out_number(&o, v, base, *fmt == 'X', 0, width, zero, left);
+			out_number(&o, v, base, *fmt == 'X', "", width, zero, left);
 			break;
 		}
 		case 'p':
-			out_char(&o, '0');
-			out_char(&o, 'x');
-			out_number(&o, (uintptr_t)va_arg(ap, void *), 16, 0, 0,
+			out_number(&o, (uintptr_t)va_arg(ap, void *), 16, 0, "0x",
 				   width, zero, left);
 			break;
+		case 'c':
 		case 's': {
-			const char *s = va_arg(ap, const char *);
-			if (s == NULL)
-				s = "(null)";
-			int len = (int)strlen(s);
+			char c[2] = { 0, 0 };
+			const char *s;
+			if (*fmt == 'c') {
+				c[0] = (char)va_arg(ap, int);
+				s = c;
+			} else {
+				s = va_arg(ap, const char *);
+				if (s == NULL)
+					s = "(null)";
+			}
+			int len = *fmt == 'c' ? 1 : (int)strlen(s);
 			if (!left)
 				out_pad(&o, ' ', width - len);
-			while (*s != '\0')
-				out_char(&o, *s++);
+			for (int i = 0; i < len; i++)
+				out_char(&o, s[i]);
 			if (left)
 				out_pad(&o, ' ', width - len);
 			break;
 		}
-		case 'c':
-			out_char(&o, (char)va_arg(ap, int));
-			break;
 		case '%':
 			out_char(&o, '%');
 			break;

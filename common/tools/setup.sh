@@ -3,7 +3,7 @@
 # installs what is missing. Uses sudo only when not root.
 set -eu
 
-PACKAGES="make gcc libc6-dev python3 qemu-system-misc opensbi device-tree-compiler \
+PACKAGES="make gcc libc6-dev python3 patch qemu-system-misc opensbi device-tree-compiler \
 gcc-riscv64-unknown-elf gdb-multiarch libfdt-dev"
 
 missing=""

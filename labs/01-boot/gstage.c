@@ -79,8 +79,12 @@ int gstage_map(struct gstage *g, uint64_t gpa, uint64_t hpa, uint64_t size,
 {
 	if ((gpa | hpa | size) & (PAGE_SIZE - 1))
 		return GSTAGE_ERR_ALIGN;
-	if (gpa + size < gpa || gpa + size > (1UL << GSTAGE_GPA_BITS))
+	if (gpa + size < gpa || gpa + size > (1UL << GSTAGE_GPA_BITS) ||
+	    hpa + size < hpa || hpa + size > (1UL << GSTAGE_HPA_BITS))
 		return GSTAGE_ERR_RANGE;
+	/* A leaf needs R or X; W without R is reserved (and no perms = pointer). */
+	if ((perm & PTE_PERM) == 0 || (perm & (PTE_R | PTE_W)) == PTE_W)
+		return GSTAGE_ERR_PERM;
 
 	while (size > 0) {
 		/* The largest page that fits both alignment and what is left. */
@@ -121,6 +125,6 @@ int gstage_translate(const struct gstage *g, uint64_t gpa, uint64_t *hpa,
 
 uint64_t gstage_hgatp(const struct gstage *g, uint64_t vmid)
 {
-	return HGATP_MODE_SV39X4 | (vmid << HGATP_VMID_SHIFT) |
+	return HGATP_MODE_SV39X4 | ((vmid & HGATP_VMID_MASK) << HGATP_VMID_SHIFT) |
 	       ((uint64_t)(uintptr_t)g->root >> 12);
 }

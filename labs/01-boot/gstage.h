@@ -13,6 +13,7 @@
 #define GSTAGE_ROOT_ENTRIES 2048
 #define GSTAGE_TABLE_ENTRIES 512
 #define GSTAGE_GPA_BITS 41
+#define GSTAGE_HPA_BITS 56 /* a PTE's PPN holds 44 bits */
 
 /* A page table and the pool its lower-level tables come from. */
 struct gstage {
@@ -27,8 +28,13 @@ struct gstage {
 #define GSTAGE_ERR_RANGE (-2)    /* the guest-physical range passes 2^41 */
 #define GSTAGE_ERR_NOMEM (-3)    /* the table pool is empty */
 #define GSTAGE_ERR_MAPPED (-4)   /* part of the range is mapped already */
+#define GSTAGE_ERR_PERM (-5)     /* no R/W/X at all, or W without R */
 
-/* Maps [gpa, gpa + size) to [hpa, hpa + size) with the given PTE_R/W/X. */
+/*
+ * Maps [gpa, gpa + size) to [hpa, hpa + size) with the given PTE_R/W/X.
+ * On an error, what was mapped before it stays mapped: callers treat any
+ * error as fatal.
+ */
 int gstage_map(struct gstage *g, uint64_t gpa, uint64_t hpa, uint64_t size,
 	       uint64_t perm);
 
@@ -39,7 +45,7 @@ int gstage_map(struct gstage *g, uint64_t gpa, uint64_t hpa, uint64_t size,
 int gstage_translate(const struct gstage *g, uint64_t gpa, uint64_t *hpa,
 		     uint64_t *perm);
 
-/* The hgatp value that selects this table (Sv39x4) for the given VMID. */
+/* The hgatp value that selects this table (Sv39x4) for a VMID (14 bits). */
 uint64_t gstage_hgatp(const struct gstage *g, uint64_t vmid);
 
 #endif
