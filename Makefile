@@ -2,13 +2,14 @@
 #
 #   make setup              install every package the labs need
 #   make test               everything the project checks
-#   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [QEMU_EXTRA='...']
+#   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
 #   make lab1-gdb / make gdb LAB=1
 #   make grade [LAB=n]      the grader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 
 SMP ?= 4
 GUEST_MEM ?= 128
+BOOTARGS ?= console=hvc0 earlycon=sbi
 QEMU_EXTRA ?=
 LAB ?= 1
 
@@ -103,8 +104,8 @@ QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSB
 define LAB_RULES
 $(B)/lab$(1)/config.h: FORCE
 	@mkdir -p $$(@D)
-	@printf '#define GUEST_MEM_MIB %s\n#define GUEST_RAM_HPA %s\n#define LAB_NUMBER %s\n' \
-		$(GUEST_MEM) $(GUEST_RAM_HPA)UL $(1) > $$@.tmp
+	@printf '#define GUEST_MEM_MIB %s\n#define GUEST_RAM_HPA %s\n#define LAB_NUMBER %s\n#define GUEST_BOOTARGS "%s"\n' \
+		'$(GUEST_MEM)' '$(GUEST_RAM_HPA)UL' '$(1)' '$(BOOTARGS)' > $$@.tmp
 	@cmp -s $$@.tmp $$@ && rm $$@.tmp || mv $$@.tmp $$@
 
 $(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
@@ -143,10 +144,10 @@ guest-size-check:
 # For the grader: build one lab, then print the exact QEMU command it boots.
 build: $(B)/lab$(LAB)/hyp.elf guest $(B)/payloads/hello.bin
 qemu-cmd:
-	@echo '$(call QEMU_CMD,$(LAB))'
+	@:$(info $(call QEMU_CMD,$(LAB)))
 # The same for the test guest (or GUEST=) on OpenSBI alone.
 qemu-cmd-native:
-	@echo '$(call QEMU_NATIVE_CMD)'
+	@:$(info $(QEMU_NATIVE_CMD))
 
 gdb: check-tools
 	$(GDB) -q $(B)/lab$(LAB)/hyp.elf -ex 'set architecture riscv:rv64' \

@@ -1,0 +1,349 @@
+"""The grader's engine: boots a lab in QEMU and judges its console output.
+
+A Case says what to boot (a lab, or "native" for the test guest on OpenSBI
+alone) and which checks its console must pass. The checks work on lines:
+the console output split at '\\n' with every '\\r' removed. Failures are
+reported in the style of xv6's gradelib: the console lines around the spot,
+marked GOOD (matched), BAD (must not appear) or MISSING (never matched).
+
+Python 3 standard library only, so that the grader runs wherever QEMU does.
+"""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+CONTEXT = 2          # console lines shown either side of a marked line
+TAIL = 5             # last console lines shown when a line never appeared
+MAX_MARKED = 40      # marked lines shown at most, so a flood stays readable
+MAX_WIDTH = 300      # characters shown of one console line
+MAX_OUTPUT = 8 << 20  # console bytes kept; a runaway guest must not eat memory
+BUILD_TIMEOUT = 600
+
+
+# ---- checks ----
+
+class Check:
+    """One thing the console must show. judge(result) returns (ok, expected,
+    context): what was wanted, and the marked console lines shown if not."""
+
+    def __init__(self, name, points, judge):
+        self.name, self.points, self.judge = name, points, judge
+
+
+def matching(lines, regex):
+    return [i for i, line in enumerate(lines) if re.search(regex, line)]
+
+
+def Ordered(name, regexes, points=1):
+    """Each regex matches some line, in this order."""
+    def judge(r):
+        good, start = [], 0
+        for rx in regexes:
+            i = next((i for i in range(start, len(r.lines)) if re.search(rx, r.lines[i])), None)
+            if i is None:
+                want = ", then ".join(f"'{x}'" for x in regexes)
+                return False, f"lines matching {want}", show(r.lines, good, tail=True, missing=[rx])
+            good.append(i)
+            start = i + 1
+        return True, "", []
+    return Check(name, points, judge)
+
+
+def Count(name, regex, n=None, at_least=None, points=1):
+    """Exactly n lines match regex; or, with at_least, at least that many."""
+    assert (n is None) != (at_least is None), "give n or at_least"
+
+    def judge(r):
+        hits = matching(r.lines, regex)
+        ok = len(hits) == n if n is not None else len(hits) >= at_least
+        want = f"exactly {n}" if n is not None else f"at least {at_least}"
+        # Too many: the extra lines are the culprits. Too few: show the end.
+        context = (show(r.lines, bad=hits) if n is not None and len(hits) > n
+                   else show(r.lines, good=hits, tail=True))
+        return ok, f"{want} lines matching '{regex}', got {len(hits)}", context
+    return Check(name, points, judge)
+
+
+def Absent(name, regex, points=1):
+    """No line matches regex."""
+    def judge(r):
+        bad = matching(r.lines, regex)
+        return not bad, f"no line matching '{regex}'", show(r.lines, bad=bad)
+    return Check(name, points, judge)
+
+
+def ExitStatus(name, code, points=1):
+    """QEMU exits with this status (the guest's SBI shutdown may decide it)."""
+    def judge(r):
+        got = "it timed out" if r.timed_out else f"got {r.status}"
+        return (r.status == code and not r.timed_out,
+                f"QEMU exits with status {code}, {got}", show(r.lines, tail=True))
+    return Check(name, points, judge)
+
+
+def Custom(name, fn, points=1):
+    """fn(lines, case) returns (ok, message), for what a regex cannot say,
+    such as comparing numbers parsed out of lines."""
+    def judge(r):
+        ok, message = fn(r.lines, r.case)
+        return ok, message, show(r.lines, tail=True)
+    return Check(name, points, judge)
+
+
+def show(lines, good=(), bad=(), tail=False, missing=()):
+    """The console lines around the marked ones, xv6-style, with '...' for
+    the lines left out; with tail, also the last lines of the console."""
+    if not lines:
+        return ["(no console output)"] + [f"MISSING '{rx}'" for rx in missing]
+    marks = {i: "GOOD" for i in good}
+    marks.update({i: "BAD " for i in bad})
+    shown = set()
+    for i in sorted(marks)[:MAX_MARKED]:
+        shown.update(range(i - CONTEXT, i + CONTEXT + 1))
+    if tail:
+        shown.update(range(len(lines) - TAIL, len(lines)))
+    out, last = [], -1
+    for i in sorted(n for n in shown if 0 <= n < len(lines)):
+        if i != last + 1:
+            out.append("...")
+        out.append(f"{marks.get(i, '    ')} {printable(lines[i])}")
+        last = i
+    if len(marks) > MAX_MARKED:
+        out.append(f"... and {len(marks) - MAX_MARKED} more marked lines")
+    elif last != len(lines) - 1:
+        out.append("...")
+    return out + [f"MISSING '{rx}'" for rx in missing]
+
+
+def printable(line):
+    """The line with control characters (escape sequences, NULs) shown as
+    '?', so that a garbled console cannot garble the report."""
+    text = "".join(c if c.isprintable() else "?" for c in line[:MAX_WIDTH])
+    return text + ("..." if len(line) > MAX_WIDTH else "")
+
+
+# ---- cases and their results ----
+
+class Case:
+    """What to boot and what its console must show. lab is an int or
+    "native"; guest is a payload path relative to the tree (None: the test
+    guest); exit_status, when not None, adds an ExitStatus check."""
+
+    def __init__(self, name, lab, smp, checks, guest=None, qemu_extra="",
+                 timeout=30, exit_status=None):
+        assert re.fullmatch(r"[\w.-]+", name), f"case name {name!r}: it names a log file"
+        self.name, self.lab, self.smp, self.guest = name, lab, smp, guest
+        self.qemu_extra, self.timeout, self.exit_status = qemu_extra, timeout, exit_status
+        self.checks = list(checks)
+        if exit_status is not None:
+            self.checks.append(ExitStatus(f"exit status {exit_status}", exit_status))
+
+
+class Result:
+    """One run of a case: its console lines, how QEMU ended, and each check's
+    outcome as (name, points, ok, expected, context)."""
+
+    def __init__(self, case, lines=(), status=None, timed_out=False, log=None):
+        self.case, self.lines, self.status, self.timed_out = case, list(lines), status, timed_out
+        self.log, self.outcomes = log, []
+
+    def add(self, name, points, ok, expected="", context=()):
+        self.outcomes.append((name, points, ok, expected, list(context)))
+
+    def tally(self):
+        """(checks passed, checks failed, points earned, points possible)"""
+        ok = [o for o in self.outcomes if o[2]]
+        return (len(ok), len(self.outcomes) - len(ok),
+                sum(o[1] for o in ok), sum(o[1] for o in self.outcomes))
+
+    def failed_names(self):
+        return [o[0] for o in self.outcomes if not o[2]]
+
+    def report(self):
+        out = [f"== {self.case.name} =="]
+        for name, _, ok, expected, context in self.outcomes:
+            out.append(f"  PASS {name}" if ok else f"  FAIL {name}: {expected}")
+            if not ok:
+                out += ["    " + line for line in context]
+                if self.log and context:
+                    rel = os.path.relpath(self.log)
+                    out.append(f"    log: {self.log if rel.startswith('..') else rel}")
+        return "\n".join(out)
+
+
+def judge(case, lines, status=0, timed_out=False, log=None):
+    """Applies the case's checks to console lines; the grader without QEMU."""
+    result = Result(case, lines, status, timed_out, log)
+    if timed_out:
+        # The checks still run, to show how far the guest got before it hung.
+        result.add("timeout", 0, False, f"timed out after {case.timeout} s", show(lines, tail=True))
+    for check in case.checks:
+        try:
+            result.add(check.name, check.points, *check.judge(result))
+        except Exception as e:  # a broken Custom check fails, not the grader
+            result.add(check.name, check.points, False, f"the check raised {e!r}")
+    return result
+
+
+def split_lines(data):
+    """Console bytes to lines. Bytes that are not UTF-8 become U+FFFD."""
+    lines = data.decode("utf-8", errors="replace").replace("\r", "").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+# ---- running commands ----
+
+def _drain(pipe, chunks):
+    """Reads the pipe to its end, so that the writer never blocks on it, but
+    keeps only about MAX_OUTPUT bytes."""
+    kept = 0
+    for chunk in iter(lambda: pipe.read1(65536), b""):
+        if kept < MAX_OUTPUT:
+            chunks.append(chunk)
+            kept += len(chunk)
+
+
+def _signal_group(pgid, sig):
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass  # the group is already gone
+
+
+_running = set()  # the process groups of the commands running now
+
+
+def end_runs_on_signals():
+    """Makes Ctrl-C (SIGINT) and SIGTERM end the runs in progress, then the
+    program. The runs are in sessions of their own, out of reach of both."""
+    def handler(signum, frame):
+        for pgid in list(_running):
+            _signal_group(pgid, signal.SIGKILL)
+        os._exit(128 + signum)
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_command(cmd, timeout, cwd=None, env=None):
+    """Runs cmd (a shell string, or an argv list) in a new process group,
+    with stdin /dev/null and stderr joined to stdout. Returns (output bytes,
+    exit status, timed out). On timeout the whole group gets SIGTERM, then
+    SIGKILL 2 s later: with shell=True QEMU is the shell's child, and killing
+    the shell alone would leave QEMU running."""
+    proc = subprocess.Popen(cmd, shell=isinstance(cmd, str), cwd=cwd, env=env,
+                            start_new_session=True, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _running.add(proc.pid)
+    chunks = []
+    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks))
+    reader.start()
+    deadline = time.monotonic() + timeout
+    reader.join(timeout)  # the pipe closes when every process in the run has exited
+    try:
+        proc.wait(max(0.1, deadline - time.monotonic()))
+        timed_out = reader.is_alive()
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    if timed_out:
+        # The shell is not yet reaped (or some process still holds the pipe),
+        # so its pid still names our group and no one else's.
+        _signal_group(proc.pid, signal.SIGTERM)
+        reader.join(2)
+        _signal_group(proc.pid, signal.SIGKILL)
+    status = proc.wait()
+    _running.discard(proc.pid)
+    reader.join()
+    proc.stdout.close()
+    return b"".join(chunks), status, timed_out
+
+
+def make_env():
+    """The environment for make: without the variables of an enclosing make
+    (`make test` runs us), so that SMP=, GUEST= or -j given to it cannot
+    change what the grader builds and boots."""
+    env = dict(os.environ)
+    for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SMP", "LAB", "GUEST",
+                "GUEST_MEM", "QEMU_EXTRA"):
+        env.pop(var, None)
+    return env
+
+
+def make(tree, *args, timeout=BUILD_TIMEOUT):
+    """Runs make in tree. Returns (ok, output text)."""
+    out, status, timed_out = run_command(["make", "-s", "--no-print-directory", "-C", tree, *args],
+                                         timeout, env=make_env())
+    text = out.decode("utf-8", errors="replace")
+    if timed_out:
+        text += f"\n[grader: make timed out after {timeout} s]"
+    return status == 0 and not timed_out, text
+
+
+def build(lab, tree):
+    """Builds a lab (or the test guest, for "native"). Returns (ok, output)."""
+    return make(tree, "guest") if lab == "native" else make(tree, "build", f"LAB={lab}")
+
+
+def run_case(case, tree):
+    """Boots the case's lab (already built) and judges its console."""
+    args = ["qemu-cmd-native" if case.lab == "native" else "qemu-cmd",
+            f"SMP={case.smp}", f"QEMU_EXTRA={case.qemu_extra}"]
+    if case.lab != "native":
+        args.append(f"LAB={case.lab}")
+    if case.guest is not None:
+        args.append(f"GUEST={case.guest}")
+    ok, cmd = make(tree, *args, timeout=60)
+    if not ok:
+        return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
+    return execute(case, cmd.strip(), tree)
+
+
+def execute(case, cmd, tree):
+    """Runs the shell command cmd in tree as the case's boot: saves the
+    console to build/grade/<case>.log there, then judges it."""
+    out, status, timed_out = run_command(cmd, case.timeout, cwd=tree)
+    log = os.path.join(tree, "build", "grade", case.name + ".log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, "wb") as f:
+        f.write(out)
+    return judge(case, split_lines(out), status, timed_out, log)
+
+
+def not_run(case, step, expected, output):
+    """A case that could not boot: `step` failed, showing make's output, and
+    so does every check, so that the points possible stay the same."""
+    result = Result(case)
+    result.add(step, 0, False, expected, output.splitlines()[:30])
+    for check in case.checks:
+        result.add(check.name, check.points, False, f"not run: the {step} failed")
+    return result
+
+
+def grade(cases, tree, jobs=1, stop=None):
+    """Builds each lab of the cases once, then runs the cases, `jobs` at a
+    time, and yields their results in case order. If stop(names of the
+    checks failed so far) is true, cases not yet started yield None: this
+    saves mutants.py from waiting on every timeout of a hanging mutant."""
+    tree = os.path.abspath(tree)
+    built = {}
+    for case in cases:  # one at a time: two labs' builds share build/guest
+        if case.lab not in built:
+            built[case.lab] = build(case.lab, tree)
+    failed, lock = set(), threading.Lock()
+
+    def one(case):
+        with lock:
+            if stop is not None and stop(failed):
+                return None
+        ok, output = built[case.lab]
+        result = run_case(case, tree) if ok else not_run(
+            case, "build", f"building lab {case.lab} failed", output)
+        with lock:
+            failed.update(result.failed_names())
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        yield from pool.map(one, cases)

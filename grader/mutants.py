@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Proves that the grader rejects known-bad hypervisors.
+
+Each grader/mutants/<lab-dir>/<name>.patch breaks lab <lab-dir> in one known
+way (a `diff -u` against the repository root). For each, this copies the
+repository into build/mutants/<lab-dir>/<name>/, applies the patch with
+`patch -p1`, grades that lab of the copy with this grader's checks, and
+requires a failed check. A line `# expect-fail: <check name>` at the top of
+the patch also requires that check to be among the failures.
+
+A patch that no longer applies, or a mutant that does not build, fails
+this test: neither proves anything about the checks.
+"""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import checks
+import gradelib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MUTANTS = os.path.join(ROOT, "grader", "mutants")
+
+
+def expected_failures(patch):
+    """The check names of the `# expect-fail:` lines before the diff starts."""
+    names = []
+    with open(patch, errors="replace") as f:
+        for line in f:
+            if line.startswith(("---", "diff ", "Index:")):
+                break
+            if line.startswith("# expect-fail:"):
+                names.append(line.split(":", 1)[1].strip())
+    return names
+
+
+def copy_repository(dest):
+    """Copies the tracked and the untracked, not ignored, files to dest."""
+    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
+                            "--exclude-standard"], capture_output=True, check=True).stdout
+    shutil.rmtree(dest, ignore_errors=True)
+    for name in files.decode().split("\0"):
+        src = os.path.join(ROOT, name)
+        if name and os.path.lexists(src):  # a tracked file may be deleted
+            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, name), follow_symlinks=False)
+
+
+def run_mutant(patch):
+    """Returns (ok, report line and details) for one patch."""
+    lab_dir = os.path.basename(os.path.dirname(patch))
+    name = f"{lab_dir}/{os.path.basename(patch)[:-len('.patch')]}"
+    copy = os.path.join(ROOT, "build", "mutants", name)
+    copy_repository(copy)
+    r = subprocess.run(["patch", "-p1", "--batch", "--no-backup-if-mismatch", "-d", copy,
+                        "-i", patch], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        return False, f"FAIL mutant {name}: the patch no longer applies\n{r.stdout}{r.stderr}"
+
+    lab = int(lab_dir.split("-")[0])
+    cases = [c for c in checks.cases() if c.lab == lab]
+    if not cases:
+        return False, f"FAIL mutant {name}: the grader accepted it: grader/checks.py has no lab {lab} cases"
+    want = expected_failures(patch)
+    # Stop at the first case that shows what we need: a hanging mutant would
+    # otherwise wait out the timeout of every case.
+    stop = (lambda failed: set(want) <= failed) if want else bool
+    results = [r for r in gradelib.grade(cases, copy, jobs=1, stop=stop) if r]
+    failed = list(dict.fromkeys(n for r in results for n in r.failed_names()))
+    if "build" in failed:
+        return False, f"FAIL mutant {name}: it does not build\n{results[0].report()}"
+    if not failed:
+        return False, f"FAIL mutant {name}: the grader accepted it"
+    missing = [n for n in want if n not in failed]
+    if missing:
+        return False, (f"FAIL mutant {name}: expected {', '.join(missing)} to fail; "
+                       f"failed: {', '.join(failed)}")
+    return True, f"PASS mutant {name}: rejected by {', '.join(failed)}"
+
+
+def run_safely(patch):
+    """run_mutant, with an error (say, git missing) failing this mutant only."""
+    try:
+        return run_mutant(patch)
+    except Exception as e:
+        return False, f"FAIL mutant {patch}: {e!r}"
+
+
+def main():
+    gradelib.end_runs_on_signals()
+    patches = sorted(glob.glob(os.path.join(MUTANTS, "*", "*.patch")))
+    if not patches:
+        print("mutants: no patches in grader/mutants/<lab-dir>/")
+    passed = failed = 0
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        for ok, text in pool.map(run_safely, patches):
+            print(text, flush=True)
+            passed, failed = passed + ok, failed + (not ok)
+    print(f"mutants: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Self-tests of the grader's engine, on canned consoles (no QEMU).
+
+Each test_* function raises AssertionError when the engine misjudges.
+Closes with 'selftest: N passed, N failed'.
+"""
+import glob
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+import checks
+from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, execute, grade, judge,
+                     split_lines)
+
+# A console of the test guest on OpenSBI with -smp 4, cut short.
+GOOD = b"""\r
+OpenSBI v1.1\r
+Platform HART Count       : 4\r
+guest: hello from hart 1, device tree at 0x82200000\r
+guest: extensions: base time ipi rfence hsm srst legacy-putchar\r
+guest: device tree: 4 cpus, memory 0x80000000-0x90000000\r
+guest: check unknown-extension: ok\r
+guest: hart 0 is up\r
+guest: hart 2 is up\r
+guest: hart 3 is up\r
+guest: check harts-up: ok\r
+guest: 4 of 4 harts up\r
+guest: all checks passed\r
+"""
+
+
+def native(smp=4):
+    return next(c for c in checks.native_cases() if c.smp == smp)
+
+
+def outcome(result, name):
+    """(ok, text of its report) of the check called name."""
+    for o in result.outcomes:
+        if o[0] == name:
+            return o[2], "\n".join([o[3]] + o[4])
+    raise AssertionError(f"no check {name!r} in {result.failed_names()}")
+
+
+def test_good_transcript_passes():
+    r = judge(native(4), split_lines(GOOD), status=0)
+    assert r.tally() == (5, 0, 5, 5), r.report()
+    # The same console is wrong for -smp 1.
+    assert judge(native(1), split_lines(GOOD)).failed_names() == ["cpu count"]
+
+
+def test_truncated_transcript_is_missing():
+    lines = split_lines(GOOD)[:-3]
+    r = judge(native(4), lines)
+    ok, text = outcome(r, "all checks passed")
+    assert not ok and "MISSING '^guest: all checks passed$'" in text, text
+    assert "GOOD guest: device tree: 4 cpus" in text, text
+    assert "guest: hart 3 is up" in text, "the last lines before the gap are shown"
+    assert r.failed_names() == ["all checks passed"], r.report()
+
+
+def test_ordered_needs_the_order():
+    case = Case("order", 1, 1, [Ordered("order", ["^b$", "^a$"])])
+    assert judge(case, ["a", "b"]).failed_names() == ["order"]
+    assert judge(case, ["b", "x", "a"]).failed_names() == []
+
+
+def test_interleaved_lines_fail():
+    # Two harts printing a character at a time without the print lock.
+    a, b = "guest: hart 3 is up", "guest: all checks passed"
+    mixed = "".join(x + y for x, y in zip(a.ljust(len(b)), b))
+    lines = split_lines(GOOD)[:-5] + [mixed]
+    r = judge(native(4), lines)
+    ok, text = outcome(r, "all checks passed")
+    assert not ok and "MISSING" in text, r.report()
+
+
+def test_garbage_bytes_are_judged_by_line():
+    garbage = (b"\xff\xfe\x00\x00\x1b[31mnoise\x1b[0m \xc3\x28 \x80\r\n"
+               b"\x1b[2J\x1b[H\x00\x00\x00\xf0\x9f\x98\r\n")
+    data = GOOD.replace(b"guest: check unknown", garbage + b"guest: check unknown")
+    r = judge(native(4), split_lines(data), status=0)
+    assert r.failed_names() == [], r.report()
+    # A garbage line that fails a check is shown without its control bytes.
+    r = judge(native(4), split_lines(data + b"\x1b[31mFAIL\x00\xff\r\n"), status=0)
+    ok, text = outcome(r, "no FAIL lines")
+    assert not ok and "BAD  ?[31mFAIL?\ufffd" in text, text
+    assert "\x1b" not in r.report() and "\x00" not in r.report()
+
+
+def test_absent_pattern_is_bad():
+    lines = split_lines(GOOD) + ["guest: check memory-pattern: FAIL (got 3)"]
+    r = judge(native(4), lines, status=0)
+    ok, text = outcome(r, "no FAIL lines")
+    assert not ok and "BAD  guest: check memory-pattern: FAIL (got 3)" in text, text
+    assert r.failed_names() == ["no FAIL lines"]
+
+
+def test_count():
+    lines = ["guest: hart 0 is up", "x", "guest: hart 2 is up"]
+    def fails(check):
+        return judge(Case("count", 1, 1, [check]), lines).failed_names() == ["c"]
+    assert not fails(Count("c", "is up$", 2)) and fails(Count("c", "is up$", 3))
+    assert fails(Count("c", "is up$", 1)) and not fails(Count("c", "is up$", at_least=1))
+    assert fails(Count("c", "is up$", at_least=3))
+
+
+def test_broken_custom_check_fails_alone():
+    case = Case("custom", 1, 1, [Custom("broken", lambda lines, case: 1 / 0), Absent("a", "x")])
+    assert judge(case, ["y"]).failed_names() == ["broken"]
+
+
+def live_members(pgid):
+    """Processes of a group that are still running (not zombies)."""
+    n = 0
+    for path in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(path) as f:
+                state, _, pgrp = f.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        n += state != "Z" and int(pgrp) == pgid
+    return n
+
+
+def timed_out_run(script, timeout, within):
+    """Runs a shell script that hangs; it must be stopped, group and all."""
+    with tempfile.TemporaryDirectory() as tree:
+        case = Case("hang", 1, 1, [Ordered("started", ["^guest: started$"]),
+                                   ExitStatus("exit", 0)], timeout=timeout)
+        t0 = time.monotonic()
+        r = execute(case, "echo $$ > pid; " + script, tree)
+        elapsed = time.monotonic() - t0
+        pgid = int(open(os.path.join(tree, "pid")).read())
+        assert elapsed < within, f"took {elapsed:.1f} s"
+        assert live_members(pgid) == 0, f"process group {pgid} outlived the run"
+        ok, text = outcome(r, "timeout")
+        assert not ok and f"timed out after {timeout} s" in text, r.report()
+        assert "guest: started" in text, "the output before the timeout is shown"
+        assert r.failed_names() == ["timeout", "exit"], r.report()
+
+
+def test_timeout_kills_the_process_group():
+    # Two sleeps: the background one is not the shell's direct child.
+    timed_out_run("echo guest: started; sleep 100 & sleep 100", 1, within=4)
+
+
+def test_timeout_sigkill_after_sigterm_ignored():
+    timed_out_run("trap '' TERM; echo guest: started; sleep 100", 1, within=6)
+
+
+def test_nonzero_exit_fails_exit_status():
+    with tempfile.TemporaryDirectory() as tree:
+        case = Case("exit3", 1, 1, [ExitStatus("exit 0", 0)])
+        r = execute(case, "echo 'guest: all checks passed'; exit 3", tree)
+        ok, text = outcome(r, "exit 0")
+        assert not ok and "got 3" in text, r.report()
+        log = os.path.join(tree, "build", "grade", "exit3.log")
+        assert open(log).read() == "guest: all checks passed\n", "the log holds the console"
+        assert judge(case, [], status=0).failed_names() == []
+
+
+FAKE_MAKEFILE = """\
+# A stand-in for the labs' Makefile: "QEMU" is a shell script.
+.PHONY: guest build qemu-cmd-native
+guest:
+\t@true
+build:
+\t@echo "hyp.c:1:1: error: expected ';'"; exit 2
+qemu-cmd-native:
+\t@echo 'sh fake-qemu.sh $(SMP)'
+"""
+FAKE_QEMU = 'echo "guest: hello from hart 0"; echo "guest: device tree: $1 cpus"; echo "guest: all checks passed"'
+
+
+def test_grade_builds_and_runs_through_make():
+    with tempfile.TemporaryDirectory() as tree:
+        with open(os.path.join(tree, "Makefile"), "w") as f:
+            f.write(FAKE_MAKEFILE)
+        with open(os.path.join(tree, "fake-qemu.sh"), "w") as f:
+            f.write(FAKE_QEMU)
+        lab1 = Case("lab1", 1, 2, [Absent("x", "x"), Absent("y", "y")])
+        results = list(grade(checks.native_cases() + [lab1], tree, jobs=2))
+        assert [r.tally()[1] for r in results] == [0, 0, 3], [r.report() for r in results]
+        ok, text = outcome(results[2], "build")
+        assert not ok and "error: expected ';'" in text, text
+        assert outcome(results[2], "x")[1] == "not run: the build failed"
+        # stop: once a check has failed, cases not yet started are skipped.
+        results = list(grade([lab1, native(4)], tree, jobs=1, stop=bool))
+        assert results[0].tally()[1] == 3 and results[1] is None
+
+
+def main():
+    passed = failed = 0
+    for name, test in [(n, f) for n, f in globals().items() if n.startswith("test_")]:
+        try:
+            test()
+            print(f"  PASS {name}")
+            passed += 1
+        except Exception:
+            print(f"  FAIL {name}")
+            print("    " + traceback.format_exc().replace("\n", "\n    "))
+            failed += 1
+    print(f"selftest: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
