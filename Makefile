@@ -27,8 +27,9 @@ OPENSBI := /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
 # QEMU's loader puts the guest payload at its +2 MiB, guest-physical 0x80200000.
 GUEST_RAM_HPA := 0x90000000
 GUEST_LOAD_HPA := 0x90200000
-# Host RAM: 256 MiB for firmware and hypervisor, the guest's RAM, and 256 MiB
-# on top where QEMU puts its own device tree.
+# Host RAM: 256 MiB for firmware and hypervisor, then the guest's RAM, then
+# 256 MiB to spare. (QEMU puts its own device tree near the top of RAM, below
+# 3 GiB; OpenSBI copies it to 0x82200000 before anyone else runs.)
 QEMU_MEM := $(shell expr $(GUEST_MEM) + 512)
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
@@ -71,11 +72,11 @@ host-test:
 # ---- the test guest (common/guest) ----
 GUEST_SRCS := common/guest/entry.S common/guest/main.c $(COMMON_SRCS)
 guest: $(B)/guest/guest.bin $(B)/guest/guest-oob.bin
-$(B)/guest/guest.elf: $(GUEST_SRCS) common/payload.ld | check-tools
+$(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h) common/payload.ld | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GUEST_SRCS)
 # A variant that touches memory outside its RAM, for the isolation checks.
-$(B)/guest/guest-oob.elf: $(GUEST_SRCS) common/payload.ld | check-tools
+$(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h) common/payload.ld | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
 # Another S-mode payload, for the grader's GUEST= check.
@@ -87,9 +88,11 @@ $(B)/payloads/hello.elf: grader/payloads/hello.S common/payload.ld | check-tools
 
 GUEST ?= $(B)/guest/guest.bin
 GUEST_FILE = $(abspath $(GUEST))
+# A GUEST that this Makefile builds (under build/) is built first.
+GUEST_BUILT = $(filter $(B)/%,$(GUEST))
 
 # Boots the test guest (or GUEST=) on OpenSBI directly, as the reference.
-guest-native: check-tools $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin)
+guest-native: check-tools $(GUEST_BUILT) guest-size-check
 	$(QEMU_NATIVE_CMD)
 QEMU_NATIVE_CMD = $(QEMU) -M virt -m 256M -smp $(SMP) -nographic -bios $(OPENSBI) \
 	-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on $(QEMU_EXTRA)
@@ -120,11 +123,11 @@ $(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call
 		-DGUEST_DTB_PATH='"$(B)/lab$(1)/guest.dtb"' $(LDFLAGS) -o $$@ \
 		$(wildcard $(call lab_dir,$(1))/*.S) $(wildcard $(call lab_dir,$(1))/*.c) $(COMMON_SRCS)
 
-lab$(1): check-tools $(B)/lab$(1)/hyp.elf $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin) guest-size-check
+lab$(1): check-tools $(B)/lab$(1)/hyp.elf $(GUEST_BUILT) guest-size-check
 	$(call QEMU_CMD,$(1))
 
-lab$(1)-gdb: check-tools $(B)/lab$(1)/hyp.elf $(if $(filter command line,$(origin GUEST)),,$(B)/guest/guest.bin) guest-size-check
-	@echo "QEMU is halted with a gdb stub on port $(GDBPORT); in another terminal run: make gdb LAB=$(1)"
+lab$(1)-gdb: check-tools $(B)/lab$(1)/hyp.elf $(GUEST_BUILT) guest-size-check
+	@echo "QEMU is halted with a gdb stub on port $(GDBPORT); in another terminal run: make gdb LAB=$(1) GDBPORT=$(GDBPORT)"
 	$(call QEMU_CMD,$(1)) -S -gdb tcp::$(GDBPORT)
 
 .PHONY: lab$(1) lab$(1)-gdb
@@ -150,6 +153,7 @@ qemu-cmd-native:
 	@:$(info $(QEMU_NATIVE_CMD))
 
 gdb: check-tools
+	@command -v $(GDB) >/dev/null 2>&1 || { echo "error: $(GDB) not found: run 'make setup'" >&2; exit 1; }
 	$(GDB) -q $(B)/lab$(LAB)/hyp.elf -ex 'set architecture riscv:rv64' \
 		-ex 'target remote :$(GDBPORT)'
 

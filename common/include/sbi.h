@@ -58,6 +58,7 @@
 #define SBI_ERR_ALREADY_AVAILABLE (-6)
 #define SBI_ERR_ALREADY_STARTED (-7)
 #define SBI_ERR_ALREADY_STOPPED (-8)
+#define SBI_ERR_NO_SHMEM (-9)
 
 /* Spec version encoding: major in bits 30:24, minor in bits 23:0 */
 #define SBI_SPEC_VERSION(major, minor) (((uint64_t)(major) << 24) | (minor))
