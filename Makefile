@@ -144,8 +144,20 @@ guest-size-check:
 		echo "error: GUEST=$(GUEST) is larger than 32 MiB" >&2; exit 1; fi
 .PHONY: guest-size-check
 
+# Faulty device trees for the grader's lab 02+ cases: QEMU's own tree at
+# -smp 4, dumped, then edited by grader/dtb/edit.py. Boot one with
+# QEMU_EXTRA='-dtb build/dtb/cpu1-disabled.dtb' and SMP=4.
+DTB_EDITS := cpu1-disabled cpu2-no-h no-memory cpu3-no-reg
+$(B)/dtb/virt-smp4.dts: | check-tools
+	@mkdir -p $(@D)
+	timeout 20 $(QEMU) -M virt,dumpdtb=$(@D)/virt-smp4.dtb -smp 4 -m $(QEMU_MEM)M -nographic >/dev/null 2>&1
+	$(DTC) -q -I dtb -O dts -o $@ $(@D)/virt-smp4.dtb
+$(B)/dtb/%.dtb: $(B)/dtb/virt-smp4.dts grader/dtb/edit.py
+	python3 grader/dtb/edit.py $* < $< | $(DTC) -q -I dts -O dtb -o $@ -
+
 # For the grader: build one lab, then print the exact QEMU command it boots.
-build: $(B)/lab$(LAB)/hyp.elf guest $(B)/payloads/hello.bin
+build: $(B)/lab$(LAB)/hyp.elf guest $(B)/payloads/hello.bin \
+	$(if $(filter-out 1,$(LAB)),$(DTB_EDITS:%=$(B)/dtb/%.dtb))
 qemu-cmd:
 	@:$(info $(call QEMU_CMD,$(LAB)))
 # The same for the test guest (or GUEST=) on OpenSBI alone.

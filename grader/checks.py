@@ -84,20 +84,21 @@ def powered_off_last(lines, case):
     return True, ""
 
 
-def lab1_guest_checks():
-    """A normal boot of the test guest on lab 1."""
+def lab_guest_checks(lab, cpus):
+    """A normal boot of the test guest on lab `lab`, whose device tree
+    should list `cpus` cpus."""
     return [
-        Ordered("boots", [r"^hyp: RISC-V hypervisor lab 01, booted on hart \d+$",
+        Ordered("boots", [rf"^hyp: RISC-V hypervisor lab {lab:02d}, booted on hart \d+$",
                           r"^hyp: running in HS-mode with the H extension$",
                           r"^hyp: starting vCPU 0 on hart \d+ at guest-physical 0x80200000$",
                           r"^guest: hello from hart 0, device tree at 0x87e00000$"]),
-        Ordered("sbi-base", [r"^guest: SBI spec 2\.0, implementation 0x4c414253 version 0x1$",
+        Ordered("sbi-base", [rf"^guest: SBI spec 2\.0, implementation 0x4c414253 version 0x{lab}$",
                              r"^guest: extensions: base srst dbcn legacy-putchar$",
                              r"^guest: no HSM extension: running on one hart$"]),
         Ordered("sbi-errors", [rf"^guest: check {name}: ok$" for name in (
             "unknown-extension", "unknown-base-function", "probe-absent", "probe-base",
             "srst-reserved-type", "dbcn-write", "dbcn-bad-address")]),
-        Ordered("device-tree", [r"^guest: device tree: 1 cpus, memory 0x80000000-0x88000000$"]),
+        Ordered("device-tree", [rf"^guest: device tree: {cpus} cpus, memory 0x80000000-0x88000000$"]),
         Custom("memory-map", memory_map_disjoint),
         Ordered("memory-test", [r"^guest: check memory-pattern: ok$",
                                 r"^guest: memory test: \d+ pages written and read back$"]),
@@ -106,28 +107,122 @@ def lab1_guest_checks():
     ]
 
 
+def lab_fault_cases(lab):
+    """What every lab must do with a guest that misbehaves, a CPU without H,
+    and a payload that is not the test guest."""
+    return [
+        Case(f"lab{lab}-isolation", lab, 1, [
+            Ordered("isolation", [r"^guest: reading outside my RAM at 0x88000000$",
+                                  r"^hyp: guest fault: load at guest-physical 0x88000000, "
+                                  r"guest pc 0x802[0-9a-f]{5}: not guest RAM$",
+                                  r"^hyp: stopping the machine$"]),
+            Absent("guest stopped", r"^guest: check isolation"),
+        ], guest="build/guest/guest-oob.bin", exit_status=1, timeout=10),
+        Case(f"lab{lab}-no-h", lab, 1, [
+            Ordered("no-h", [r"^hyp: error: hart \d+ cannot run a hypervisor: no H extension"]),
+            Absent("no guest without H", r"^guest:"),
+        ], qemu_extra="-cpu rv64,h=false", exit_status=1, timeout=10),
+        Case(f"lab{lab}-payload", lab, 1, [
+            Ordered("payload", [r"^hello: a payload that is not the test guest$",
+                                r"^hello: a1 points at a device tree$",
+                                r"^hyp: guest powered off$"]),
+        ], guest="build/payloads/hello.bin", exit_status=0, timeout=10),
+    ]
+
+
 def lab1_cases():
     # Lab 1 must not depend on the other harts: the same checks at SMP=1 and 4.
-    cases = [Case(f"lab1-smp{smp}", 1, smp, lab1_guest_checks(), exit_status=0, timeout=10)
-             for smp in (1, 4)]
-    cases.append(Case("lab1-isolation", 1, 1, [
-        Ordered("isolation", [r"^guest: reading outside my RAM at 0x88000000$",
-                              r"^hyp: guest fault: load at guest-physical 0x88000000, "
-                              r"guest pc 0x802[0-9a-f]{5}: not guest RAM$",
-                              r"^hyp: stopping the machine$"]),
-        Absent("guest stopped", r"^guest: check isolation"),
-    ], guest="build/guest/guest-oob.bin", exit_status=1, timeout=10))
-    cases.append(Case("lab1-no-h", 1, 1, [
-        Ordered("no-h", [r"^hyp: error: hart \d+ cannot run a hypervisor: no H extension"]),
-        Absent("no guest without H", r"^guest:"),
-    ], qemu_extra="-cpu rv64,h=false", exit_status=1, timeout=10))
-    cases.append(Case("lab1-payload", 1, 1, [
-        Ordered("payload", [r"^hello: a payload that is not the test guest$",
-                            r"^hello: a1 points at a device tree$",
-                            r"^hyp: guest powered off$"]),
-    ], guest="build/payloads/hello.bin", exit_status=0, timeout=10))
-    return cases
+    return [Case(f"lab1-smp{smp}", 1, smp, lab_guest_checks(1, 1), exit_status=0, timeout=10)
+            for smp in (1, 4)] + lab_fault_cases(1)
+
+
+# ---------------------------------------------------------------------------
+# Lab 2 (labs/02-dtb): the harts come from the device tree.
+# ---------------------------------------------------------------------------
+def hart_table(lines):
+    """The boot hart and the hypervisor's table: {hart id: use}."""
+    boot, table = None, {}
+    for line in lines:
+        m = re.search(r"^hyp: RISC-V hypervisor lab \d+, booted on hart (\d+)$", line)
+        if m:
+            boot = int(m.group(1))
+        m = re.search(r"^hyp:   hart (\d+) +(\(boot\))? +(.*)$", line)
+        if m:
+            table[int(m.group(1))] = (m.group(3), m.group(2) is not None)
+    return boot, table
+
+
+def expect_harts(want):
+    """A check that the table lists exactly the harts in `want` ({id: use
+    word}), with the boot hart marked once and used."""
+    def check(lines, case):
+        boot, table = hart_table(lines)
+        got = {h: use.split()[0] if use else "" for h, (use, _) in table.items()}
+        wanted = want(case) if callable(want) else want
+        if got != wanted:
+            return False, f"harts {wanted}, got {got}"
+        marked = [h for h, (_, is_boot) in table.items() if is_boot]
+        if marked != [boot] or got.get(boot) != "used":
+            return False, f"the boot hart ({boot}) marked (boot) once and used, got {marked}"
+        return True, ""
+    return check
+
+
+def guest_dtb_line(n):
+    """The hypervisor built the guest a tree of n vCPUs whose ISA has no 'h'."""
+    def check(lines, case):
+        for line in lines:
+            m = re.search(r"^hyp: guest device tree: (\d+) vCPUs, isa (rv64[a-z]*)(\S*), \d+ bytes", line)
+            if m:
+                if int(m.group(1)) != n:
+                    return False, f"{n} vCPUs, got {m.group(1)}"
+                if "h" in m.group(2)[4:]:
+                    return False, f"an ISA without 'h', got {m.group(2)}"
+                return True, ""
+        return False, "a line 'hyp: guest device tree: N vCPUs, isa ...'"
+    return check
+
+
+def lab2_cases():
+    cases = []
+    for smp in (1, 2, 4, 8):
+        cases.append(Case(f"lab2-smp{smp}", 2, smp, lab_guest_checks(2, smp) + [
+            Custom("hart-table", expect_harts(lambda c: {h: "used" for h in range(c.smp)})),
+            Custom("guest-dtb", guest_dtb_line(smp)),
+        ], exit_status=0, timeout=10))
+    # More cpus than HYP_MAX_HARTS (8): the first ones, boot hart always in.
+    cases.append(Case("lab2-smp12", 2, 12, [
+        Ordered("over-limit", [r"^hyp: using 8 of 12 cpus \(this build's limit: HYP_MAX_HARTS = 8\)$",
+                               r"^guest: device tree: 8 cpus"]),
+        Custom("guest-dtb", guest_dtb_line(8)),
+        Count("eight used", r"^hyp:   hart \d+ +(\(boot\))? +used$", 8),
+        Ordered("poweroff", [r"^guest: all checks passed$", r"^hyp: guest powered off$"]),
+    ], exit_status=0, timeout=20))
+    dtb = "-dtb build/dtb/{}.dtb"
+    cases.append(Case("lab2-cpu1-disabled", 2, 4, [
+        Custom("disabled-cpu", expect_harts({0: "used", 1: "disabled", 2: "used", 3: "used"})),
+        Ordered("device-tree", [r"^guest: device tree: 3 cpus"]),
+        Custom("guest-dtb", guest_dtb_line(3)),
+    ], qemu_extra=dtb.format("cpu1-disabled"), exit_status=0, timeout=10))
+
+    def no_h_hart2(lines, case):
+        """Hart 2's tree entry has no 'h'. If it booted (a lottery), the
+        hypervisor must refuse to run; otherwise it leaves hart 2 out."""
+        boot, table = hart_table(lines)
+        if boot == 2:
+            ok = any(re.search(r"^hyp: error: .*boot hart is not a usable cpu", l) for l in lines)
+            return ok, "the boot hart (2) refused: no H in its riscv,isa"
+        return expect_harts({0: "used", 1: "used", 2: "no", 3: "used"})(lines, case)
+    cases.append(Case("lab2-cpu2-no-h", 2, 4, [Custom("no-h-cpu", no_h_hart2)],
+                      qemu_extra=dtb.format("cpu2-no-h"), timeout=10))
+    for name, why in (("no-memory", "no /memory node with a reg"),
+                      ("cpu3-no-reg", "a cpu node has no valid reg")):
+        cases.append(Case(f"lab2-{name}", 2, 4, [
+            Ordered(f"bad-tree-{name}", [rf"^hyp: error: the firmware's device tree at {HEX}: {re.escape(why)}$"]),
+            Absent("no guest on a bad tree", r"^guest:"),
+        ], qemu_extra=dtb.format(name), exit_status=1, timeout=10))
+    return cases + lab_fault_cases(2)
 
 
 def cases():
-    return native_cases() + lab1_cases()
+    return native_cases() + lab1_cases() + lab2_cases()

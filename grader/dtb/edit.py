@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Edits QEMU's own device tree (as .dts text) into a faulty one, for the
+grader's lab 02+ cases. Usage: edit.py NAME < virt.dts > NAME.dts
+
+Each edit is one small, named change; QEMU boots the result with -dtb.
+"""
+import re
+import sys
+
+
+def node_span(dts, name):
+    """(start, end) of the text of node `name { ... };` (not nested-aware
+    beyond one level of children, which is all a cpu node has)."""
+    start = dts.index(f"\t{name} {{")
+    depth, i = 0, start
+    while True:
+        if dts[i] == "{":
+            depth += 1
+        elif dts[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return start, dts.index(";", i) + 1
+        i += 1
+
+
+def in_node(dts, name, old, new):
+    """Replaces the first `old` (a regex) inside node `name`."""
+    start, end = node_span(dts, name)
+    body, n = re.subn(old, new, dts[start:end], count=1)
+    if n != 1:
+        sys.exit(f"edit.py: '{old}' not found in {name}")
+    return dts[:start] + body + dts[end:]
+
+
+EDITS = {
+    # OpenSBI leaves a disabled hart out; the hypervisor must too.
+    "cpu1-disabled": lambda d: in_node(d, "cpu@1", r'status = "okay"', 'status = "disabled"'),
+    # The tree says hart 2 has no H extension (QEMU's hart has it).
+    "cpu2-no-h": lambda d: in_node(d, "cpu@2", r'riscv,isa = "rv64imafdch', 'riscv,isa = "rv64imafdc'),
+    # No /memory node at all.
+    "no-memory": lambda d: d[:node_span(d, "memory@80000000")[0]] + d[node_span(d, "memory@80000000")[1]:],
+    # A cpu without its reg (hart id).
+    "cpu3-no-reg": lambda d: in_node(d, "cpu@3", r"reg = <0x03>;", ""),
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in EDITS:
+        sys.exit(f"usage: edit.py {{{','.join(EDITS)}}} < in.dts > out.dts")
+    sys.stdout.write(EDITS[sys.argv[1]](sys.stdin.read()))
