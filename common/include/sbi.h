@@ -35,6 +35,18 @@
 #define SBI_HSM_HART_GET_STATUS 2
 #define SBI_HSM_HART_SUSPEND 3
 
+/* HSM hart states, as hart_get_status returns them */
+#define SBI_HSM_STATE_STARTED 0
+#define SBI_HSM_STATE_STOPPED 1
+#define SBI_HSM_STATE_START_PENDING 2
+#define SBI_HSM_STATE_STOP_PENDING 3
+#define SBI_HSM_STATE_SUSPENDED 4
+#define SBI_HSM_STATE_SUSPEND_PENDING 5
+#define SBI_HSM_STATE_RESUME_PENDING 6
+
+/* IPI function */
+#define SBI_IPI_SEND 0
+
 /* DBCN functions */
 #define SBI_DBCN_WRITE 0
 #define SBI_DBCN_READ 1
@@ -78,5 +90,8 @@ struct sbiret sbi_probe_extension(uint64_t ext);
 struct sbiret sbi_system_reset(uint64_t type, uint64_t reason);
 struct sbiret sbi_hart_start(uint64_t hartid, uint64_t start_addr, uint64_t opaque);
 struct sbiret sbi_hart_get_status(uint64_t hartid);
+/* Sets the supervisor software interrupt pending on each hart whose bit is
+ * set in hart_mask; bit i stands for hart hart_mask_base + i. */
+struct sbiret sbi_send_ipi(uint64_t hart_mask, uint64_t hart_mask_base);
 
 #endif

@@ -55,3 +55,8 @@ struct sbiret sbi_hart_get_status(uint64_t hartid)
 {
 	return sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, hartid, 0, 0, 0, 0, 0);
 }
+
+struct sbiret sbi_send_ipi(uint64_t hart_mask, uint64_t hart_mask_base)
+{
+	return sbi_ecall(SBI_EXT_IPI, SBI_IPI_SEND, hart_mask, hart_mask_base, 0, 0, 0, 0);
+}

@@ -41,7 +41,17 @@ EDITS = {
     "no-memory": lambda d: d[:node_span(d, "memory@80000000")[0]] + d[node_span(d, "memory@80000000")[1]:],
     # A cpu without its reg (hart id).
     "cpu3-no-reg": lambda d: in_node(d, "cpu@3", r"reg = <0x03>;", ""),
+    # A fifth cpu, hart 9, that QEMU does not have: started, it never comes.
+    "extra-cpu9": lambda d: add_cpu9(d),
 }
+
+
+def add_cpu9(dts):
+    """Copies cpu@3 as cpu@9 (without phandles, which must stay unique)."""
+    start, end = node_span(dts, "cpu@3")
+    node = dts[start:end].replace("cpu@3", "cpu@9").replace("reg = <0x03>", "reg = <0x09>")
+    node = re.sub(r"\s*phandle = <0x[0-9a-f]+>;", "", node)
+    return dts[:end] + "\n" + node + dts[end:]
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in EDITS:
