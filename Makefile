@@ -5,6 +5,7 @@
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
 #   make lab1-gdb / make gdb LAB=1
 #   make grade [LAB=n]      the grader
+#   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 
 SMP ?= 4
@@ -44,7 +45,8 @@ COMMON_SRCS := common/lib/fmt.c common/lib/string.c common/lib/sbi.c
 lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
-.PHONY: all setup test check-tools grade host-test guest guest-native gdb \
+
+.PHONY: all setup test check-tools grade host-test fuzz guest guest-native gdb \
 	qemu-cmd qemu-cmd-native build clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
@@ -68,6 +70,12 @@ grade: check-tools
 
 host-test:
 	@$(MAKE) -s -C tests/host
+
+# Fuzzes lab 02's device-tree reader: make fuzz [SECONDS=n] (default 10).
+SECONDS ?= 10
+fuzz:
+	@command -v clang >/dev/null 2>&1 || { echo "error: clang not found: run 'make setup'" >&2; exit 1; }
+	@$(MAKE) -s -C tests/fuzz run SECONDS=$(SECONDS)
 
 # ---- the test guest (common/guest) ----
 GUEST_SRCS := common/guest/entry.S common/guest/main.c $(COMMON_SRCS)

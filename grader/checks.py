@@ -287,5 +287,92 @@ def lab3_cases():
     return cases + lab_fault_cases(3)
 
 
+# ---------------------------------------------------------------------------
+# Lab 4 (labs/04-sync): locks, a torture test, and the VM rendezvous.
+# ---------------------------------------------------------------------------
+def vcpus_once(lines, case):
+    """Every vCPU 0..smp-1 is created exactly once, each by its own hart, the
+    boot hart's being vCPU 0."""
+    boot, _ = hart_table(lines)
+    made = [tuple(map(int, m.groups())) for m in
+            (re.search(r"^hyp: hart (\d+): vCPU (\d+) created, powered off$", l) for l in lines) if m]
+    harts = sorted(h for h, _ in made)
+    vcpus = sorted(v for _, v in made)
+    if vcpus != list(range(case.smp)) or harts != list(range(case.smp)):
+        return False, f"vCPUs 0..{case.smp - 1} created once each by harts 0..{case.smp - 1}, got {made}"
+    if (boot, 0) not in made:
+        return False, f"vCPU 0 on the boot hart ({boot}), got {made}"
+    return True, ""
+
+
+def rendezvous(lines, case):
+    """The VM exists before any vCPU is added; the boot hart says all are in
+    only after the last one, and starts vCPU 0 only after that."""
+    n = case.smp
+
+    def first(pattern):
+        return next((i for i, l in enumerate(lines) if re.search(pattern, l)), None)
+    created = first(rf"^hyp: VM created for {n} vCPUs$")
+    adds = [i for i, l in enumerate(lines) if re.search(r"^hyp: hart \d+: vCPU \d+ created", l)]
+    all_in = first(rf"^hyp: all {n} of {n} vCPUs in: the VM may run$")
+    start = first(r"^hyp: starting vCPU 0 on hart")
+    if None in (created, all_in, start) or not adds:
+        return False, (f"'VM created for {n} vCPUs', the vCPUs added, 'all {n} of {n} vCPUs in', "
+                       "then 'starting vCPU 0', in that order")
+    if not created < min(adds) <= max(adds) < all_in < start:
+        return False, "VM created < every vCPU added < all in < vCPU 0 started"
+    return True, ""
+
+
+def torture_exact(lines, case):
+    """Both locks: the shared counter equals the sum of the harts' counts."""
+    seen = []
+    for line in lines:
+        m = re.search(r"^hyp: lock torture, (test-and-set lock|ticket lock): (\d+) harts for \d+ ms: "
+                      r"counter (\d+), sum of the harts' counts (\d+) ", line)
+        if m:
+            seen.append(m.group(1))
+            if int(m.group(2)) != case.smp or m.group(3) != m.group(4):
+                return False, f"{case.smp} harts and counter == sum, got: {line}"
+    if seen != ["test-and-set lock", "ticket lock"]:
+        return False, "a torture line for the test-and-set lock, then one for the ticket lock"
+    return True, ""
+
+
+def whole_lines(lines, case):
+    """After the hypervisor's banner, every line is one whole message: it
+    starts with 'hyp: ', 'guest: ' or 'panic: ', and says so only once."""
+    start = next((i for i, l in enumerate(lines) if l.startswith("hyp: RISC-V hypervisor")), None)
+    if start is None:
+        return False, "the hypervisor's banner"
+    for line in lines[start:]:
+        if not re.match(r"^(hyp|guest|panic): ", line) or len(re.findall(r"(hyp|guest|panic): ", line)) > 1:
+            return False, f"whole lines, got {line!r}"
+    return True, ""
+
+
+def lab4_checks(smp):
+    every_hart = lambda c: range(c.smp)  # noqa: E731
+    return lab_guest_checks(4, smp) + [
+        Custom("hart-table", expect_harts(lambda c: {h: "used" for h in range(c.smp)})),
+        Custom("guest-dtb", guest_dtb_line(smp)),
+        Custom("secondaries-online", secondaries_online(every_hart)),
+        Custom("ipis", ipis_seen(every_hart)),
+        Custom("torture", torture_exact),
+        Custom("vcpus-once", vcpus_once),
+        Custom("rendezvous", rendezvous),
+        Custom("whole-lines", whole_lines),
+    ]
+
+
+def lab4_cases():
+    cases = [Case(f"lab4-smp{smp}", 4, smp, lab4_checks(smp), exit_status=0, timeout=15)
+             for smp in (1, 2, 4, 8)]
+    # Real parallelism, named: each hart in its own host thread.
+    cases += [Case(f"lab4-mttcg-smp{smp}", 4, smp, lab4_checks(smp), exit_status=0, timeout=15,
+                   qemu_extra="-accel tcg,thread=multi") for smp in (2, 8)]
+    return cases + lab_fault_cases(4)
+
+
 def cases():
-    return native_cases() + lab1_cases() + lab2_cases() + lab3_cases()
+    return native_cases() + lab1_cases() + lab2_cases() + lab3_cases() + lab4_cases()

@@ -49,6 +49,7 @@ def run_part(argv, limit):
 def main():
     parts = [("grader selftest", [PY, "grader/selftest.py"]),
              ("host tests", ["make", "-s", "host-test"]),
+             ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
              ("grade", [PY, "grader/grade.py"]),
              ("mutants", [PY, "grader/mutants.py"])]
     deadline = time.monotonic() + BUDGET
@@ -62,6 +63,11 @@ def main():
         out, status, killed = run_part(argv, max(1, deadline - time.monotonic()))
         counts = re.findall(r"(\d+) passed, (\d+) failed", out)
         p, f = map(int, counts[-1]) if counts else (0, 0)
+        # The fuzzer counts executions and crashes: one test, passed if no crash.
+        fuzz = re.findall(r"^fuzz: (\d+) executions, (\d+) crashes", out, re.M)
+        if fuzz:
+            counts = fuzz
+            p, f = (1, 0) if int(fuzz[-1][1]) == 0 else (0, 1)
         note = f"{p} passed, {f} failed"
         # A part that crashed or was killed has failed, whatever it counted.
         if killed:

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="make gcc libc6-dev python3 patch qemu-system-misc opensbi device-tree-compiler \
-gcc-riscv64-unknown-elf gdb-multiarch libfdt-dev"
+gcc-riscv64-unknown-elf gdb-multiarch libfdt-dev clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

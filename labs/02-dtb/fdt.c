@@ -230,6 +230,9 @@ int fdt_subnode_next(const void *fdt, int node)
 {
 	int offset = node, next, depth = 0, tag;
 
+	if (fdt_token(fdt, node, &next) != FDT_BEGIN_NODE)
+		return FDT_ERR_BADSTRUCT;
+
 	/* Step over node and everything inside it. */
 	do {
 		tag = fdt_token(fdt, offset, &next);
@@ -308,7 +311,7 @@ int fdt_prop_cells(const void *fdt, int node, const char *name, int index, int c
 
 	if (v == NULL)
 		return len;
-	if (cells < 1 || cells > 2 || index < 0 || (index + cells) * 4 > len)
+	if (cells < 1 || cells > 2 || index < 0 || ((int64_t)index + cells) * 4 > len)
 		return FDT_ERR_BADVALUE;
 	uint64_t x = 0;
 	for (int i = 0; i < cells; i++)

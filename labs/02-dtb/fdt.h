@@ -4,8 +4,9 @@
  * "Flattened Devicetree (DTB) Format".
  *
  * Nothing here trusts the blob: fdt_check() validates the header and every
- * offset in it, and each later read checks its own bounds, so a broken or
- * hostile tree gives an error, never a read outside the blob or a hang.
+ * offset in it and walks the whole structure block once, and each later read
+ * checks its own bounds, so a broken or hostile tree gives an error, never a
+ * read outside the blob or a hang.
  *
  * A node is named by its offset: the byte offset of its FDT_BEGIN_NODE token
  * from the start of the structure block. The root node is offset 0.
@@ -36,7 +37,7 @@
 /* A message for an FDT_ERR_ value. */
 const char *fdt_strerror(int err);
 
-/* Validates the header of a blob that may occupy at most bufsize bytes. */
+/* Validates a blob that may occupy at most bufsize bytes: header and structure. */
 int fdt_check(const void *fdt, uint64_t bufsize);
 
 /* The blob's total size, from a header fdt_check() accepted. */

@@ -85,7 +85,9 @@ static void platform_init(uint64_t boot_hartid, uint64_t fdt)
 		       cpu->hartid == boot_hartid ? "(boot)" : "",
 		       platform_use_name(cpu->use));
 	}
-	if (platform.ncpus > platform.nharts)
+	if (platform.ncpus > PLATFORM_MAX_CPUS)
+		printf("hyp:   ... and %d more cpus\n", platform.ncpus - PLATFORM_MAX_CPUS);
+	if (platform.over_limit > 0)
 		printf("hyp: using %d of %d cpus (this build's limit: HYP_MAX_HARTS = %d)\n",
 		       platform.nharts, platform.ncpus, HYP_MAX_HARTS);
 }

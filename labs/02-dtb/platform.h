@@ -28,9 +28,12 @@ struct platform {
 	int ncpus;                                /* cpu nodes in the tree */
 	struct platform_cpu cpus[PLATFORM_MAX_CPUS]; /* the first ones, in tree order */
 	int nharts;                               /* harts we use, boot hart first */
+	int over_limit;                           /* usable harts left out: HYP_MAX_HARTS */
 	uint64_t hartids[HYP_MAX_HARTS];
 	uint32_t timebase;                        /* Hz */
-	char mmu_type[16];                        /* e.g. "riscv,sv57" */
+	char mmu_type[16];                        /* the boot hart's, e.g. "riscv,sv48" */
+	uint64_t boot_hartid;
+	char boot_isa[HART_ISA_MAX];              /* the boot hart's riscv,isa */
 	uint64_t mem_base, mem_size;              /* the first /memory range */
 };
 
@@ -42,10 +45,14 @@ struct platform {
 int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
 		  struct platform *p, const char **why);
 
-/* 1 if the ISA string names the single-letter extension ext (e.g. 'h'). */
+/*
+ * 1 if the ISA string names the single-letter extension ext (e.g. 'h'). The
+ * single letters follow "rv64" and end at the first '_' or at the first
+ * multi-letter extension, which begins with 'z', 's' or 'x'.
+ */
 int platform_isa_has(const char *isa, char ext);
 
-/* The riscv,isa of a hart in the table ("" if it is not there). */
+/* The riscv,isa of the boot hart or of a hart in the table ("" if neither). */
 const char *platform_isa(const struct platform *p, uint64_t hartid);
 
 /* A word for each enum platform_cpu_use, for the boot table. */

@@ -124,7 +124,7 @@ static void guestdt_cpus(struct dtw *w, const struct guestdt_config *c)
 	dtw_prop_u32(w, "#size-cells", 0);
 	dtw_prop_u32(w, "timebase-frequency", c->timebase);
 	for (int i = 0; i < c->nvcpus; i++) {
-		fmt_snprintf(name, sizeof(name), "cpu@%d", i);
+		fmt_snprintf(name, sizeof(name), "cpu@%x", i); /* unit address = reg, in hex */
 		dtw_begin_node(w, name);
 		dtw_prop_string(w, "device_type", "cpu");
 		dtw_prop_u32(w, "reg", (uint32_t)i);
@@ -219,13 +219,20 @@ void guestdt_isa(const char *host_isa, char *out, size_t size)
 	size_t n = 0;
 	const char *p = host_isa;
 
-	/* "rv64" and the single letters, minus 'h'. */
-	for (; *p != '\0' && *p != '_'; p++)
+	if (size == 0)
+		return;
+	/* "rv64" and the single letters, minus 'h' (see platform_isa_has). */
+	for (; *p != '\0' && *p != '_'; p++) {
+		if (p - host_isa >= 4 && (*p == 'z' || *p == 's' || *p == 'x'))
+			break;
 		if ((p - host_isa < 4 || *p != 'h') && n + 1 < size)
 			out[n++] = *p;
-	/* Then each "_z..." extension. */
-	while (*p == '_') {
-		const char *ext = ++p;
+	}
+	/* Then each "_z..." extension (the first may lack its '_'). */
+	while (*p == '_' || *p == 'z' || *p == 's' || *p == 'x') {
+		if (*p == '_')
+			p++;
+		const char *ext = p;
 		while (*p != '\0' && *p != '_')
 			p++;
 		size_t len = (size_t)(p - ext);

@@ -32,17 +32,11 @@ static void hart_set_self(struct hart *h)
 	asm volatile("mv tp, %0" ::"r"(h));
 }
 
-void hart_init_boot(const struct platform *p)
+void hart_init_boot(uint64_t hartid)
 {
-	nharts = p->nharts;
-	ticks_per_ms = p->timebase / 1000;
-	for (int i = 0; i < nharts; i++) {
-		harts[i].hartid = p->hartids[i];
-		harts[i].index = i;
-		harts[i].stack_top = (uint64_t)&hart_stacks[i][HART_STACK_SIZE];
-	}
-	/* The boot hart keeps the stack entry.S gave it. */
+	harts[0].hartid = hartid;
 	harts[0].online = 1;
+	/* The boot hart keeps the stack entry.S gave it. */
 	hart_set_self(&harts[0]);
 }
 
@@ -72,9 +66,18 @@ static const char *hsm_state_name(long state)
 	return state >= 0 && state < (long)ARRAY_SIZE(names) ? names[state] : "unknown";
 }
 
-int hart_start_secondaries(void)
+int hart_start_secondaries(const struct platform *p)
 {
 	int online = 1;
+
+	/* platform_read() put the boot hart first: the others follow it. */
+	nharts = p->nharts;
+	ticks_per_ms = p->timebase / 1000;
+	for (int i = 1; i < nharts; i++) {
+		harts[i].hartid = p->hartids[i];
+		harts[i].index = i;
+		harts[i].stack_top = (uint64_t)&hart_stacks[i][HART_STACK_SIZE];
+	}
 
 	printf("hyp: starting %d secondary harts\n", nharts - 1);
 	for (int i = 1; i < nharts; i++) {

@@ -33,14 +33,14 @@ static inline struct hart *hart_self(void)
 	return h;
 }
 
-/* On the boot hart: sets up its struct hart and tp. */
-void hart_init_boot(const struct platform *p);
+/* On the boot hart, first thing: sets up its struct hart and tp. */
+void hart_init_boot(uint64_t hartid);
 
 /*
  * On the boot hart: starts every other usable hart through the firmware's
- * HSM and waits for each to come online. Returns how many did.
+ * HSM and waits for each to come online. Returns how many harts are online.
  */
-int hart_start_secondaries(void);
+int hart_start_secondaries(const struct platform *p);
 
 /* On the boot hart: wakes each parked hart with an IPI, then all at once. */
 void hart_ipi_test(void);

@@ -86,7 +86,9 @@ static void platform_init(uint64_t boot_hartid, uint64_t fdt)
 		       cpu->hartid == boot_hartid ? "(boot)" : "",
 		       platform_use_name(cpu->use));
 	}
-	if (platform.ncpus > platform.nharts)
+	if (platform.ncpus > PLATFORM_MAX_CPUS)
+		printf("hyp:   ... and %d more cpus\n", platform.ncpus - PLATFORM_MAX_CPUS);
+	if (platform.over_limit > 0)
 		printf("hyp: using %d of %d cpus (this build's limit: HYP_MAX_HARTS = %d)\n",
 		       platform.nharts, platform.ncpus, HYP_MAX_HARTS);
 }
@@ -119,6 +121,7 @@ static void guest_dtb_build(int nvcpus)
 
 void hyp_main(uint64_t hartid, uint64_t fdt)
 {
+	hart_init_boot(hartid); /* tp: this hart's struct hart */
 	printf("hyp: RISC-V hypervisor lab %02d, booted on hart %lu\n", LAB_NUMBER, hartid);
 	trap_init(); /* our own traps go to trap.S */
 	if (!trap_probe_h()) {
@@ -132,8 +135,7 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	       (uint64_t)image_end);
 
 	platform_init(hartid, fdt);
-	hart_init_boot(&platform);
-	int online = hart_start_secondaries();
+	int online = hart_start_secondaries(&platform);
 	hart_ipi_test();
 	guest_memory_init();
 	guest_dtb_build(online); /* one vCPU per hart that came online */

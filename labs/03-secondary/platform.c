@@ -8,7 +8,7 @@
  *       cpus { #address-cells = <1>; #size-cells = <0>;
  *              timebase-frequency = <10000000>;
  *              cpu@0 { device_type = "cpu"; reg = <0>; status = "okay";
- *                      riscv,isa = "rv64imafdch_..."; mmu-type = "riscv,sv57"; ... };
+ *                      riscv,isa = "rv64imafdch_..."; mmu-type = "riscv,sv48"; ... };
  *              cpu@1 { ... };
  *              cpu-map { ... }; };
  *       memory@80000000 { device_type = "memory"; reg = <0 0x80000000 0 0x10000000>; }; };
@@ -22,9 +22,12 @@ int platform_isa_has(const char *isa, char ext)
 	/* "rv64" then single letters, until the first '_' (multi-letter ones). */
 	if (strncmp(isa, "rv64", 4) != 0 && strncmp(isa, "rv32", 4) != 0)
 		return 0;
-	for (const char *c = isa + 4; *c != '\0' && *c != '_'; c++)
+	for (const char *c = isa + 4; *c != '\0' && *c != '_'; c++) {
+		if (*c == 'z' || *c == 's' || *c == 'x')
+			break; /* a multi-letter extension: the single letters are over */
 		if (*c == ext)
 			return 1;
+	}
 	return 0;
 }
 
@@ -45,6 +48,8 @@ const char *platform_use_name(enum platform_cpu_use use)
 
 const char *platform_isa(const struct platform *p, uint64_t hartid)
 {
+	if (hartid == p->boot_hartid && p->boot_isa[0] != '\0')
+		return p->boot_isa;
 	for (int i = 0; i < p->ncpus && i < PLATFORM_MAX_CPUS; i++)
 		if (p->cpus[i].hartid == hartid)
 			return p->cpus[i].isa;
@@ -71,10 +76,12 @@ static void platform_choose_harts(struct platform *p, uint64_t boot_hartid)
 		struct platform_cpu *cpu = &p->cpus[i];
 		if (cpu->use != CPU_USED || cpu->hartid == boot_hartid)
 			continue;
-		if (p->nharts < HYP_MAX_HARTS)
+		if (p->nharts < HYP_MAX_HARTS) {
 			p->hartids[p->nharts++] = cpu->hartid;
-		else
+		} else {
 			cpu->use = CPU_OVER_LIMIT;
+			p->over_limit++;
+		}
 	}
 }
 
@@ -113,6 +120,9 @@ static int platform_read_cpus(const void *fdt, uint64_t boot_hartid, struct plat
 			*why = "a cpu node has no riscv,isa";
 			return -1;
 		}
+		/* A status that is there but not a proper string counts as "not okay". */
+		int status_len;
+		int has_status = fdt_prop(fdt, node, "status", &status_len) != NULL;
 		const char *status = fdt_prop_string(fdt, node, "status");
 		const char *mmu = fdt_prop_string(fdt, node, "mmu-type");
 		if (p->timebase == 0)
@@ -126,16 +136,19 @@ static int platform_read_cpus(const void *fdt, uint64_t boot_hartid, struct plat
 		}
 
 		enum platform_cpu_use use = CPU_USED;
-		if (status != NULL && strcmp(status, "okay") != 0 && strcmp(status, "ok") != 0)
+		if (has_status && (status == NULL || (strcmp(status, "okay") != 0 &&
+						      strcmp(status, "ok") != 0)))
 			use = CPU_DISABLED;
 		else if (!platform_isa_has(isa, 'h'))
 			use = CPU_NO_H;
 		if (use == CPU_USED)
 			usable++;
-		if (use == CPU_USED && hartid == boot_hartid)
+		if (use == CPU_USED && hartid == boot_hartid) {
 			boot_usable = 1;
-		if (use == CPU_USED && mmu != NULL && p->mmu_type[0] == '\0')
-			copy_string(p->mmu_type, mmu, sizeof(p->mmu_type));
+			copy_string(p->boot_isa, isa, sizeof(p->boot_isa));
+			if (mmu != NULL)
+				copy_string(p->mmu_type, mmu, sizeof(p->mmu_type));
+		}
 
 		/* Harts past the table's end are over every limit: count them only. */
 		if (p->ncpus < PLATFORM_MAX_CPUS) {
@@ -143,6 +156,8 @@ static int platform_read_cpus(const void *fdt, uint64_t boot_hartid, struct plat
 			cpu->hartid = hartid;
 			copy_string(cpu->isa, isa, sizeof(cpu->isa));
 			cpu->use = use;
+		} else if (use == CPU_USED && hartid != boot_hartid) {
+			p->over_limit++;
 		}
 		p->ncpus++;
 	}
@@ -186,6 +201,7 @@ int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
 		  struct platform *p, const char **why)
 {
 	memset(p, 0, sizeof(*p));
+	p->boot_hartid = boot_hartid;
 	int err = fdt_check(fdt, bufsize);
 	if (err != 0) {
 		*why = fdt_strerror(err);
