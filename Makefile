@@ -78,13 +78,13 @@ fuzz:
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(SECONDS)
 
 # ---- the test guest (common/guest) ----
-GUEST_SRCS := common/guest/entry.S common/guest/main.c $(COMMON_SRCS)
+GUEST_SRCS := common/guest/entry.S common/guest/main.c common/guest/smp.c $(COMMON_SRCS)
 guest: $(B)/guest/guest.bin $(B)/guest/guest-oob.bin
-$(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h) common/payload.ld | check-tools
+$(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GUEST_SRCS)
 # A variant that touches memory outside its RAM, for the isolation checks.
-$(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h) common/payload.ld | check-tools
+$(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
 # Another S-mode payload, for the grader's GUEST= check.

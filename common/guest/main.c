@@ -4,37 +4,25 @@
  * It talks to its SBI implementation (the hypervisor, or OpenSBI when run
  * natively), reads the device tree it was given, checks that SBI errors come
  * back as the specification says, tests its memory, starts its other harts
- * when HSM is offered, and powers off. Each finding is one console line that
+ * and tests HSM, IPIs, timers and fences when HSM is offered (smp.c), and
+ * powers off. Each finding is one console line that
  * begins with "guest: "; the grader reads them.
  */
 #include <stdarg.h>
 
+#include "guest.h"
 #include "lib.h"
 #include "riscv.h"
 #include "sbi.h"
 
-#define MAX_HARTS 64
-#define HART_STACK_SIZE 8192
-
 extern char image_start[], image_end[];
-void guest_secondary_entry(void);
 
-/* What the device tree says. */
-static struct {
-	int ncpus;
-	uint64_t hartids[MAX_HARTS];
-	uint64_t mem_base, mem_size;
-	const char *bootargs;
-} dt;
-
+struct guest_dt dt;
 static int failures;
-static uint8_t hart_stacks[MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
-static int harts_up; /* counted by the secondaries with amoadd */
-
 static int print_lock;
 
 /* Prints one whole line at a time, even when several harts print. */
-static void guest_printf(const char *fmt, ...)
+void guest_printf(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -49,17 +37,17 @@ static void guest_printf(const char *fmt, ...)
 	__atomic_store_n(&print_lock, 0, __ATOMIC_RELEASE);
 }
 
-static void guest_check(const char *name, int ok, long got)
+void guest_check(const char *name, int ok, long got)
 {
 	if (ok) {
 		guest_printf("guest: check %s: ok\n", name);
 	} else {
 		guest_printf("guest: check %s: FAIL (got %ld)\n", name, got);
-		failures++;
+		__atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);
 	}
 }
 
-static void guest_poweroff(void)
+void guest_poweroff(void)
 {
 	uint64_t reason = failures ? SBI_SRST_REASON_FAILURE : SBI_SRST_REASON_NONE;
 	sbi_system_reset(SBI_SRST_TYPE_SHUTDOWN, reason);
@@ -72,7 +60,7 @@ void guest_trap(void)
 {
 	guest_printf("guest: unexpected trap: scause 0x%lx sepc 0x%lx stval 0x%lx\n",
 		     csr_read(scause), csr_read(sepc), csr_read(stval));
-	failures++;
+	__atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);
 	guest_poweroff();
 }
 
@@ -139,6 +127,10 @@ static int dt_scan(const uint8_t *fdt)
 			int in_cpus = depth >= 2 && strcmp(path[1], "cpus") == 0;
 			if (depth == 2 && in_cpus && strcmp(pname, "#address-cells") == 0)
 				cpu_cells = (int)be32(val);
+			if (in_cpus && strcmp(pname, "timebase-frequency") == 0)
+				dt.timebase = be32(val);
+			if (depth == 3 && in_cpus && strcmp(pname, "riscv,isa") == 0 && dt.isa == NULL)
+				dt.isa = (const char *)val;
 			if (depth == 3 && in_cpus && strcmp(pname, "device_type") == 0)
 				is_cpu = strcmp((const char *)val, "cpu") == 0;
 			if (depth == 3 && in_cpus && strcmp(pname, "status") == 0)
@@ -234,48 +226,6 @@ static void guest_touch_outside(void)
 }
 #endif
 
-/* ---- harts ---- */
-
-void guest_secondary(uint64_t hartid)
-{
-	guest_printf("guest: hart %lu is up\n", hartid);
-	/* Pairs with the boot hart's load-acquire of harts_up. */
-	__atomic_fetch_add(&harts_up, 1, __ATOMIC_RELEASE);
-	sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0, 0, 0, 0);
-	guest_printf("guest: hart %lu: hart_stop returned\n", hartid);
-	failures++;
-	for (;;)
-		wfi();
-}
-
-static void guest_start_harts(uint64_t boot_hartid)
-{
-	if (sbi_probe_extension(SBI_EXT_HSM).value == 0) {
-		guest_printf("guest: no HSM extension: running on one hart\n");
-		return;
-	}
-	int started = 0;
-	for (int i = 0; i < dt.ncpus; i++) {
-		uint64_t id = dt.hartids[i];
-		if (id == boot_hartid)
-			continue;
-		uint64_t stack_top = (uint64_t)&hart_stacks[i][HART_STACK_SIZE];
-		struct sbiret r = sbi_hart_start(id, (uint64_t)guest_secondary_entry, stack_top);
-		if (r.error != 0)
-			guest_printf("guest: hart_start(%lu) failed: %ld\n", id, r.error);
-		else
-			started++;
-	}
-	/* Wait, with a limit, for every started hart to check in. */
-	uint64_t t0 = csr_read(time);
-	while (__atomic_load_n(&harts_up, __ATOMIC_ACQUIRE) < started &&
-	       csr_read(time) - t0 < 50000000UL)
-		;
-	int up = __atomic_load_n(&harts_up, __ATOMIC_ACQUIRE);
-	guest_check("harts-up", up == started, up);
-	guest_printf("guest: %d of %d harts up\n", up + 1, dt.ncpus);
-}
-
 void guest_main(uint64_t hartid, uint64_t fdt)
 {
 	guest_printf("guest: hello from hart %lu, device tree at 0x%lx\n", hartid, fdt);
@@ -316,7 +266,7 @@ void guest_main(uint64_t hartid, uint64_t fdt)
 #endif
 	guest_check_sbi();
 	guest_check_memory(fdt);
-	guest_start_harts(hartid);
+	guest_smp_tests(hartid);
 
 	if (failures == 0)
 		guest_printf("guest: all checks passed\n");

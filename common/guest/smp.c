@@ -1,0 +1,340 @@
+/*
+ * smp.c: the test guest's multi-hart tests, run when its SBI offers HSM.
+ *
+ * The boot hart starts the others with SBI HSM hart_start. Each started hart
+ * runs one "mission" (check in, wait for an IPI, or suspend), says so through
+ * shared counters (guest-side atomics), and stops itself with hart_stop. The
+ * boot hart watches with hart_get_status and checks the SBI error codes, the
+ * IPI extension, the timer (SBI TIME and, if offered, Sstc) and RFENCE.
+ * References: SBI specification v2.0, chapters "Hart State Management
+ * Extension", "IPI Extension", "Timer Extension", "RFENCE Extension".
+ */
+#include "guest.h"
+#include "lib.h"
+#include "riscv.h"
+#include "sbi.h"
+
+#define HART_STACK_SIZE 8192
+#define OPENSBI_IMPL_ID 1
+#define SUSPEND_NON_RETENTIVE 0x80000000UL
+#define CSR_STIMECMP 0x14d
+
+void guest_secondary_entry(void); /* entry.S: sp = a1, then guest_secondary() */
+
+/* CHECK_IN says "hart N is up"; QUIET checks in without a word. */
+enum mission { CHECK_IN, QUIET, WAIT_IPI, SUSPEND_RETENTIVE, SUSPEND_NON_RET };
+
+static uint8_t stacks[MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
+static int mission;              /* what started harts do (set before hart_start) */
+static int arrived, finished;    /* secondaries that began / ended their mission */
+static int resuming[MAX_HARTS];  /* set before a non-retentive suspend */
+static long suspend_error;       /* a suspend call that failed */
+
+static uint64_t ms(uint64_t n)
+{
+	return (uint64_t)dt.timebase / 1000 * n;
+}
+
+static int hart_index(uint64_t hartid)
+{
+	for (int i = 0; i < dt.ncpus; i++)
+		if (dt.hartids[i] == hartid)
+			return i;
+	return 0;
+}
+
+static uint64_t stack_top(int index)
+{
+	return (uint64_t)&stacks[index][HART_STACK_SIZE];
+}
+
+/* Waits until *counter reaches want; 0, or -1 after timeout_ms. */
+static int wait_count(int *counter, int want, uint64_t timeout_ms)
+{
+	uint64_t t0 = csr_read(time);
+	/* Pairs with the secondaries' amoadd with release. */
+	while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < want)
+		if (csr_read(time) - t0 > ms(timeout_ms))
+			return -1;
+	return 0;
+}
+
+static long hsm_status(uint64_t hartid)
+{
+	struct sbiret r = sbi_hart_get_status(hartid);
+	return r.error != 0 ? r.error : r.value;
+}
+
+/* Waits until hart_get_status(hartid) says state; 0, or -1 after timeout_ms. */
+static int wait_status(uint64_t hartid, long state, uint64_t timeout_ms)
+{
+	uint64_t t0 = csr_read(time);
+	while (hsm_status(hartid) != state)
+		if (csr_read(time) - t0 > ms(timeout_ms))
+			return -1;
+	return 0;
+}
+
+/* Sleeps until the supervisor software interrupt is pending, then clears it. */
+static void wait_ipi(void)
+{
+	/* sstatus.SIE stays 0: the interrupt wakes wfi but is never taken. */
+	csr_set(sie, 1UL << IRQ_S_SOFT);
+	while (!(csr_read(sip) & (1UL << IRQ_S_SOFT)))
+		wfi();
+	csr_clear(sip, 1UL << IRQ_S_SOFT);
+}
+
+void guest_secondary(uint64_t hartid)
+{
+	int i = hart_index(hartid);
+
+	if (__atomic_load_n(&resuming[i], __ATOMIC_ACQUIRE)) {
+		/* Back from a non-retentive suspend, at the entry point. */
+		resuming[i] = 0;
+		csr_clear(sip, 1UL << IRQ_S_SOFT);
+	} else {
+		int m = __atomic_load_n(&mission, __ATOMIC_ACQUIRE);
+		if (m == CHECK_IN)
+			guest_printf("guest: hart %lu is up\n", hartid);
+		/* Pairs with the boot hart's load-acquire in wait_count(). */
+		__atomic_fetch_add(&arrived, 1, __ATOMIC_RELEASE);
+		if (m == WAIT_IPI) {
+			wait_ipi();
+		} else if (m == SUSPEND_RETENTIVE) {
+			csr_set(sie, 1UL << IRQ_S_SOFT);
+			struct sbiret r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, 0, 0, 0, 0, 0, 0);
+			csr_clear(sip, 1UL << IRQ_S_SOFT);
+			if (r.error != 0)
+				suspend_error = r.error;
+		} else if (m == SUSPEND_NON_RET) {
+			csr_set(sie, 1UL << IRQ_S_SOFT);
+			__atomic_store_n(&resuming[i], 1, __ATOMIC_RELEASE);
+			struct sbiret r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND,
+						    SUSPEND_NON_RETENTIVE,
+						    (uint64_t)guest_secondary_entry, stack_top(i), 0, 0, 0);
+			/* Only a refusal comes back here. */
+			resuming[i] = 0;
+			suspend_error = r.error;
+		}
+	}
+	__atomic_fetch_add(&finished, 1, __ATOMIC_RELEASE);
+	sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0, 0, 0, 0);
+	guest_check("hart-stop-returned", 0, (long)hartid);
+	for (;;)
+		wfi();
+}
+
+/* Starts one hart on a mission; returns the SBI error. */
+static long start_one(int index, int m)
+{
+	__atomic_store_n(&mission, m, __ATOMIC_RELEASE);
+	struct sbiret r = sbi_hart_start(dt.hartids[index], (uint64_t)guest_secondary_entry,
+					 stack_top(index));
+	if (r.error != 0)
+		guest_printf("guest: hart_start(%lu) failed: %ld\n", dt.hartids[index], r.error);
+	return r.error;
+}
+
+/* Starts every other hart on a mission; returns how many started. */
+static int start_others(uint64_t boot, int m)
+{
+	int started = 0;
+	arrived = finished = 0;
+	for (int i = 0; i < dt.ncpus; i++)
+		if (dt.hartids[i] != boot && start_one(i, m) == 0)
+			started++;
+	return started;
+}
+
+/* Waits until every other hart is STOPPED again. */
+static int all_stopped(uint64_t boot)
+{
+	for (int i = 0; i < dt.ncpus; i++)
+		if (dt.hartids[i] != boot &&
+		    wait_status(dt.hartids[i], SBI_HSM_STATE_STOPPED, 2000) != 0)
+			return 0;
+	return 1;
+}
+
+static void test_hsm_errors(uint64_t boot, int other)
+{
+	uint64_t bad = 1000;
+	struct sbiret r;
+
+	r = sbi_hart_start(bad, (uint64_t)guest_secondary_entry, 0);
+	guest_check("hsm-start-bad-hart", r.error == SBI_ERR_INVALID_PARAM, r.error);
+	r = sbi_hart_get_status(bad);
+	guest_check("hsm-status-bad-hart", r.error == SBI_ERR_INVALID_PARAM, r.error);
+	r = sbi_hart_start(boot, (uint64_t)guest_secondary_entry, 0);
+	guest_check("hsm-start-running", r.error == SBI_ERR_ALREADY_AVAILABLE, r.error);
+	guest_check("hsm-status-self", hsm_status(boot) == SBI_HSM_STATE_STARTED, hsm_status(boot));
+	if (other < 0)
+		return;
+	guest_check("hsm-status-stopped", hsm_status(dt.hartids[other]) == SBI_HSM_STATE_STOPPED,
+		    hsm_status(dt.hartids[other]));
+	/*
+	 * Natively every address outside OpenSBI is executable S-mode memory;
+	 * only a hypervisor has guest-physical addresses to refuse.
+	 */
+	long impl = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0, 0, 0, 0).value;
+	if (impl != OPENSBI_IMPL_ID) {
+		r = sbi_hart_start(dt.hartids[other], 0x1000, 0);
+		guest_check("hsm-start-bad-address", r.error == SBI_ERR_INVALID_ADDRESS, r.error);
+	}
+	r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, 0x00000001, 0, 0, 0, 0, 0);
+	guest_check("hsm-suspend-reserved-type", r.error == SBI_ERR_INVALID_PARAM, r.error);
+}
+
+static void test_ipis(uint64_t boot, int other, int others)
+{
+	uint64_t id = dt.hartids[other];
+
+	/* One hart, named by hart_mask bit 0 and hart_mask_base = its id. */
+	arrived = finished = 0;
+	start_one(other, WAIT_IPI);
+	wait_count(&arrived, 1, 2000);
+	guest_check("hsm-status-started", hsm_status(id) == SBI_HSM_STATE_STARTED, hsm_status(id));
+	struct sbiret r = sbi_send_ipi(1, id);
+	guest_check("ipi", r.error == 0 && wait_count(&finished, 1, 2000) == 0, r.error);
+	all_stopped(boot);
+
+	/* Everyone, by hart_mask_base = -1: the boot hart gets one too. */
+	int started = start_others(boot, WAIT_IPI);
+	wait_count(&arrived, started, 2000);
+	r = sbi_send_ipi(0, -1UL);
+	int ok = r.error == 0 && wait_count(&finished, others, 2000) == 0;
+	int self = (csr_read(sip) & (1UL << IRQ_S_SOFT)) != 0;
+	csr_clear(sip, 1UL << IRQ_S_SOFT);
+	guest_check("ipi-broadcast", ok && self && started == others, r.error);
+	all_stopped(boot);
+
+	r = sbi_send_ipi(1, 1000);
+	guest_check("ipi-bad-hart", r.error == SBI_ERR_INVALID_PARAM, r.error);
+}
+
+static void test_suspend(uint64_t boot, int other)
+{
+	uint64_t id = dt.hartids[other];
+
+	/* Retentive: the ecall returns once an interrupt is pending. */
+	arrived = finished = 0;
+	suspend_error = 0;
+	start_one(other, SUSPEND_RETENTIVE);
+	wait_count(&arrived, 1, 2000);
+	int suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 2000) == 0;
+	guest_check("hsm-status-suspended", suspended, hsm_status(id));
+	sbi_send_ipi(1, id);
+	int resumed = wait_count(&finished, 1, 2000) == 0;
+	guest_check("hsm-suspend-retentive", suspended && resumed && suspend_error == 0,
+		    suspend_error);
+	all_stopped(boot);
+
+	/* Non-retentive: it wakes at resume_addr with a1 = opaque. */
+	arrived = finished = 0;
+	suspend_error = 0;
+	start_one(other, SUSPEND_NON_RET);
+	wait_count(&arrived, 1, 2000);
+	suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 500) == 0;
+	if (!suspended && suspend_error == SBI_ERR_NOT_SUPPORTED) {
+		guest_printf("guest: non-retentive suspend is not offered\n");
+	} else {
+		sbi_send_ipi(1, id);
+		resumed = wait_count(&finished, 1, 2000) == 0;
+		guest_check("hsm-suspend-non-retentive", suspended && resumed, suspend_error);
+	}
+	all_stopped(boot);
+}
+
+/* Waits (polling, at most 1 s) for the supervisor timer interrupt to be pending. */
+static int wait_timer(void)
+{
+	uint64_t t0 = csr_read(time);
+	while (!(csr_read(sip) & (1UL << IRQ_S_TIMER)))
+		if (csr_read(time) - t0 > ms(1000))
+			return 0;
+	return 1;
+}
+
+/* 1 if the ISA string lists the multi-letter extension ext, e.g. "sstc". */
+static int isa_has(const char *isa, const char *ext)
+{
+	size_t n = strlen(ext);
+	for (const char *p = isa; *p != '\0'; p++)
+		if (*p == '_' && strncmp(p + 1, ext, n) == 0 && (p[n + 1] == '\0' || p[n + 1] == '_'))
+			return 1;
+	return 0;
+}
+
+static void test_timer(void)
+{
+	if (sbi_probe_extension(SBI_EXT_TIME).value == 0)
+		return;
+	uint64_t t0 = csr_read(time);
+	sbi_ecall(SBI_EXT_TIME, 0, t0 + ms(10), 0, 0, 0, 0, 0);
+	int fired = wait_timer();
+	uint64_t elapsed = csr_read(time) - t0;
+	/* A deadline in the far future takes the interrupt back. */
+	sbi_ecall(SBI_EXT_TIME, 0, UINT64_MAX, 0, 0, 0, 0, 0);
+	int cleared = !(csr_read(sip) & (1UL << IRQ_S_TIMER));
+	guest_check("timer", fired && elapsed >= ms(10) && cleared, (long)elapsed);
+
+	if (dt.isa == NULL || !isa_has(dt.isa, "sstc"))
+		return;
+	t0 = csr_read(time);
+	asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(t0 + ms(10)));
+	fired = wait_timer();
+	elapsed = csr_read(time) - t0;
+	asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(UINT64_MAX));
+	cleared = !(csr_read(sip) & (1UL << IRQ_S_TIMER));
+	guest_check("timer-sstc", fired && elapsed >= ms(10) && cleared, (long)elapsed);
+}
+
+static void test_rfence(void)
+{
+	if (sbi_probe_extension(SBI_EXT_RFENCE).value == 0)
+		return;
+	struct sbiret r;
+	r = sbi_ecall(SBI_EXT_RFENCE, 0, 0, -1UL, 0, 0, 0, 0); /* remote_fence_i, all */
+	guest_check("rfence-fence-i", r.error == 0, r.error);
+	r = sbi_ecall(SBI_EXT_RFENCE, 1, 0, -1UL, 0, 0, 0, 0); /* sfence.vma, everything */
+	guest_check("rfence-sfence-vma", r.error == 0, r.error);
+	r = sbi_ecall(SBI_EXT_RFENCE, 2, 0, -1UL, 0x80200000, 0x1000, 1, 0); /* one page, ASID 1 */
+	guest_check("rfence-sfence-vma-asid", r.error == 0, r.error);
+	r = sbi_ecall(SBI_EXT_RFENCE, 0, 1, 1000, 0, 0, 0, 0);
+	guest_check("rfence-bad-hart", r.error == SBI_ERR_INVALID_PARAM, r.error);
+}
+
+void guest_smp_tests(uint64_t boot)
+{
+	if (sbi_probe_extension(SBI_EXT_HSM).value == 0) {
+		guest_printf("guest: no HSM extension: running on one hart\n");
+		return;
+	}
+	int others = dt.ncpus - 1, other = -1;
+	for (int i = 0; i < dt.ncpus && other < 0; i++)
+		if (dt.hartids[i] != boot)
+			other = i;
+
+	test_hsm_errors(boot, other);
+
+	/* Start and stop every other hart, three times over. */
+	int ok = 1, up = 0;
+	for (int cycle = 0; cycle < 3; cycle++) {
+		int started = start_others(boot, cycle == 0 ? CHECK_IN : QUIET);
+		if (wait_count(&finished, started, 2000) != 0 || started != others ||
+		    !all_stopped(boot))
+			ok = 0;
+		if (cycle == 0)
+			up = __atomic_load_n(&arrived, __ATOMIC_ACQUIRE);
+	}
+	guest_check("hsm-start-stop", ok, up);
+	guest_printf("guest: %d of %d harts up\n", up + 1, dt.ncpus);
+
+	if (other >= 0) {
+		test_ipis(boot, other, others);
+		test_suspend(boot, other);
+	}
+	test_timer();
+	test_rfence();
+}
