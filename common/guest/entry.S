@@ -34,7 +34,27 @@ guest_secondary_entry:
 4:	wfi
 	j	4b
 
-	/* The guest never returns from a trap: it prints and powers off. */
+	/*
+	 * For the interrupt tests (smp.c): takes one interrupt, records its
+	 * scause in guest_irq_cause, masks every interrupt in sie so that it
+	 * does not come again, and returns to where it struck.
+	 */
+	.balign 4
+	.globl guest_irq_vector
+guest_irq_vector:
+	addi	sp, sp, -16
+	sd	t0, 0(sp)
+	sd	t1, 8(sp)
+	csrr	t0, scause
+	la	t1, guest_irq_cause
+	sd	t0, 0(t1)
+	csrw	sie, zero
+	ld	t0, 0(sp)
+	ld	t1, 8(sp)
+	addi	sp, sp, 16
+	sret
+
+	/* Any other trap is fatal: the guest prints and powers off. */
 	.balign 4
 guest_trap_entry:
 	la	sp, trap_stack_top

@@ -8,15 +8,17 @@
 
 #include <stdint.h>
 
+/* A CSR by name (sstatus), or by a macro that names it. */
+#define CSR_NAME(csr) #csr
 #define csr_read(csr)                                                  \
 	({                                                             \
 		uint64_t v_;                                           \
-		asm volatile("csrr %0, " #csr : "=r"(v_));             \
+		asm volatile("csrr %0, " CSR_NAME(csr) : "=r"(v_));    \
 		v_;                                                    \
 	})
-#define csr_write(csr, val) asm volatile("csrw " #csr ", %0" ::"r"((uint64_t)(val)))
-#define csr_set(csr, val) asm volatile("csrs " #csr ", %0" ::"r"((uint64_t)(val)))
-#define csr_clear(csr, val) asm volatile("csrc " #csr ", %0" ::"r"((uint64_t)(val)))
+#define csr_write(csr, val) asm volatile("csrw " CSR_NAME(csr) ", %0" ::"r"((uint64_t)(val)))
+#define csr_set(csr, val) asm volatile("csrs " CSR_NAME(csr) ", %0" ::"r"((uint64_t)(val)))
+#define csr_clear(csr, val) asm volatile("csrc " CSR_NAME(csr) ", %0" ::"r"((uint64_t)(val)))
 
 /* sstatus (and vsstatus, which has the same layout) */
 #define SSTATUS_SIE (1UL << 1)
@@ -89,6 +91,13 @@
 static inline void hfence_gvma_all(void)
 {
 	asm volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop"
+		     ::: "memory");
+}
+
+/* Flushes the VS-stage (guest page table) translations cached on this hart. */
+static inline void hfence_vvma_all(void)
+{
+	asm volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop"
 		     ::: "memory");
 }
 

@@ -44,6 +44,9 @@
 #define SBI_HSM_STATE_SUSPEND_PENDING 5
 #define SBI_HSM_STATE_RESUME_PENDING 6
 
+/* TIME function */
+#define SBI_TIME_SET_TIMER 0
+
 /* IPI function */
 #define SBI_IPI_SEND 0
 
@@ -93,5 +96,7 @@ struct sbiret sbi_hart_get_status(uint64_t hartid);
 /* Sets the supervisor software interrupt pending on each hart whose bit is
  * set in hart_mask; bit i stands for hart hart_mask_base + i. */
 struct sbiret sbi_send_ipi(uint64_t hart_mask, uint64_t hart_mask_base);
+/* Sets the supervisor timer interrupt to fire once time >= stime_value. */
+struct sbiret sbi_set_timer(uint64_t stime_value);
 
 #endif

@@ -60,3 +60,8 @@ struct sbiret sbi_send_ipi(uint64_t hart_mask, uint64_t hart_mask_base)
 {
 	return sbi_ecall(SBI_EXT_IPI, SBI_IPI_SEND, hart_mask, hart_mask_base, 0, 0, 0, 0);
 }
+
+struct sbiret sbi_set_timer(uint64_t stime_value)
+{
+	return sbi_ecall(SBI_EXT_TIME, SBI_TIME_SET_TIMER, stime_value, 0, 0, 0, 0, 0);
+}

@@ -1,0 +1,45 @@
+/*
+ * entry.S: the first instructions of the hypervisor.
+ * OpenSBI (fw_jump) enters _start in HS-mode on one hart, chosen by lottery:
+ *   a0 = that hart's id, a1 = address of the firmware's device tree.
+ * Every other hart enters secondary_entry, when the boot hart starts it
+ * with SBI HSM hart_start: a0 = its hart id, a1 = its struct hart.
+ */
+#include "hart.h"
+
+	.section .text.entry
+	.globl _start
+_start:
+	/* 1. A stack for this hart; nothing else runs yet. */
+	la	sp, boot_stack_top
+	/* 2. sscratch = 0 means "trapped from the hypervisor" (see trap.S). */
+	csrw	sscratch, zero
+	/* 3. Zero .bss (stack included) so C may assume it. */
+	la	t0, bss_start
+	la	t1, bss_end
+1:	bgeu	t0, t1, 2f
+	sd	zero, 0(t0)
+	addi	t0, t0, 8
+	j	1b
+	/* 4. C, with a0 and a1 untouched. */
+2:	call	hyp_main
+3:	wfi
+	j	3b
+
+	.globl secondary_entry
+secondary_entry:
+	/* 1. The stack the boot hart gave this hart; tp = its struct hart. */
+	ld	sp, HART_STACK_TOP(a1)
+	mv	tp, a1
+	/* 2. Traps from here on are the hypervisor's own. */
+	csrw	sscratch, zero
+	/* 3. C: hart_secondary_main(struct hart *). */
+	mv	a0, a1
+	call	hart_secondary_main
+4:	wfi
+	j	4b
+
+	.section .bss
+	.balign 16
+	.space	16384
+boot_stack_top:

@@ -1,0 +1,279 @@
+/*
+ * hart.c: bringing up the other physical harts, and parking them.
+ *
+ * OpenSBI enters the hypervisor on one hart only; the others wait inside
+ * OpenSBI in the HSM state STOPPED. The boot hart starts each with the
+ * firmware's SBI HSM hart_start(hartid, start_addr, opaque): the hart wakes
+ * up at start_addr in S-mode with a0 = hartid and a1 = opaque, satp = 0 and
+ * interrupts off (SBI specification, "Hart State Management Extension").
+ * Here opaque is the hart's own struct hart, so it finds its stack at once.
+ *
+ * A started hart publishes that it is online and parks in wfi, the seed's
+ * `loop { wait_for_irqs() }`, woken only by a supervisor software interrupt,
+ * which the boot hart sends with the firmware's SBI IPI extension.
+ */
+#include "console.h"
+#include "hart.h"
+#include "lib.h"
+#include "param.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "torture.h"
+#include "trap.h"
+#include "vcpu.h"
+#include "vm.h"
+
+extern char secondary_entry[];
+
+static struct hart harts[HYP_MAX_HARTS];
+static int nharts;
+static uint8_t hart_stacks[HYP_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
+static uint64_t ticks_per_ms;
+static int released; /* set by the boot hart: parked secondaries may go on */
+
+static void hart_set_self(struct hart *h)
+{
+	asm volatile("mv tp, %0" ::"r"(h));
+}
+
+void hart_init_boot(uint64_t hartid)
+{
+	harts[0].hartid = hartid;
+	harts[0].online = 1;
+	/* The boot hart keeps the stack entry.S gave it. */
+	hart_set_self(&harts[0]);
+}
+
+/*
+ * Waits until *word reaches value, or timeout_ms passes. The load-acquire
+ * pairs with the store-release of the hart that changes *word, so what that
+ * hart wrote before it is visible here after.
+ */
+static int hart_wait_for(const void *word, int is_u64, uint64_t value, uint64_t timeout_ms)
+{
+	uint64_t start = csr_read(time);
+	for (;;) {
+		uint64_t v = is_u64 ? __atomic_load_n((const uint64_t *)word, __ATOMIC_ACQUIRE)
+				    : (uint64_t)__atomic_load_n((const int *)word, __ATOMIC_ACQUIRE);
+		if (v >= value)
+			return 0;
+		if (csr_read(time) - start > timeout_ms * ticks_per_ms)
+			return -1;
+	}
+}
+
+static const char *hsm_state_name(long state)
+{
+	static const char *const names[] = { "started", "stopped", "start pending",
+					     "stop pending", "suspended", "suspend pending",
+					     "resume pending" };
+	return state >= 0 && state < (long)ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+int hart_start_secondaries(const struct platform *p)
+{
+	int online = 1;
+
+	/* platform_read() put the boot hart first: the others follow it. */
+	nharts = p->nharts;
+	ticks_per_ms = p->timebase / 1000;
+	for (int i = 1; i < nharts; i++) {
+		harts[i].hartid = p->hartids[i];
+		harts[i].index = i;
+		harts[i].stack_top = (uint64_t)&hart_stacks[i][HART_STACK_SIZE];
+	}
+
+	printf("hyp: starting %d secondary harts\n", nharts - 1);
+	for (int i = 1; i < nharts; i++) {
+		struct hart *h = &harts[i];
+		struct sbiret r = sbi_hart_start(h->hartid, (uint64_t)secondary_entry, (uint64_t)h);
+		if (r.error != SBI_SUCCESS) {
+			printf("hyp: error: hart %lu: the firmware refused hart_start: SBI error %ld\n",
+			       h->hartid, r.error);
+			continue;
+		}
+		if (hart_wait_for(&h->online, 0, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
+			printf("hyp: error: hart %lu did not come online within %d ms\n", h->hartid,
+			       HART_ONLINE_TIMEOUT_MS);
+			continue;
+		}
+		/* Ask the firmware too: its HSM should now call the hart started. */
+		struct sbiret st = sbi_hart_get_status(h->hartid);
+		printf("hyp: hart %lu online: entered %d time%s, stack top 0x%lx, HSM state %s\n",
+		       h->hartid, h->entries, h->entries == 1 ? "" : "s", h->stack_top,
+		       st.error ? "unknown" : hsm_state_name(st.value));
+		online++;
+	}
+	printf("hyp: %d of %d harts online\n", online, nharts);
+	return online;
+}
+
+/*
+ * Sends one IPI to every online secondary. One SBI call covers 64 hart ids
+ * (bit i of hart_mask is hart hart_mask_base + i), so take the lowest id not
+ * yet sent to as the base, send to all within 64 of it, and repeat.
+ */
+void hart_ipi_all(void)
+{
+	int sent[HYP_MAX_HARTS] = { 0 };
+
+	for (;;) {
+		uint64_t base = UINT64_MAX, mask = 0;
+		for (int i = 1; i < nharts; i++)
+			if (harts[i].online && !sent[i] && harts[i].hartid < base)
+				base = harts[i].hartid;
+		if (base == UINT64_MAX)
+			return;
+		for (int i = 1; i < nharts; i++) {
+			if (harts[i].online && !sent[i] && harts[i].hartid - base < 64) {
+				mask |= 1UL << (harts[i].hartid - base);
+				sent[i] = 1;
+			}
+		}
+		sbi_send_ipi(mask, base);
+	}
+}
+
+void hart_ipi_test(void)
+{
+	/* One hart at a time: each must wake, count, and go back to sleep. */
+	for (int i = 1; i < nharts; i++) {
+		struct hart *h = &harts[i];
+		if (!h->online)
+			continue;
+		sbi_send_ipi(1, h->hartid);
+		if (hart_wait_for(&h->wakeups, 1, 1, HART_ONLINE_TIMEOUT_MS) != 0)
+			printf("hyp: error: hart %lu did not wake up on its IPI\n", h->hartid);
+		else
+			printf("hyp: IPI to hart %lu: woken, %lu wake-up\n", h->hartid, h->wakeups);
+	}
+	/* Then all together: each must count exactly one more. */
+	hart_ipi_all();
+	int woken = 0, total = 0;
+	for (int i = 1; i < nharts; i++) {
+		struct hart *h = &harts[i];
+		if (!h->online)
+			continue;
+		total++;
+		if (hart_wait_for(&h->wakeups, 1, 2, HART_ONLINE_TIMEOUT_MS) == 0)
+			woken++;
+		else
+			printf("hyp: error: hart %lu missed the broadcast IPI\n", h->hartid);
+	}
+	printf("hyp: IPI to all %d parked harts: %d woken\n", total, woken);
+}
+
+void hart_ipi_boot(void)
+{
+	sbi_send_ipi(1, harts[0].hartid);
+}
+
+/*
+ * The seed's `loop { wait_for_irqs() }`, with a way out: sleep until an IPI,
+ * count it, and leave once done(arg) holds.
+ */
+void hart_park_until(struct hart *h, int (*done)(void *arg), void *arg)
+{
+	/*
+	 * Only the software interrupt may wake us. sstatus.SIE stays 0, so it is
+	 * never taken as a trap: wfi returns once sip & sie is non-zero.
+	 */
+	csr_set(sie, 1UL << IRQ_S_SOFT);
+	for (;;) {
+		/*
+		 * Check before sleeping. An IPI sent after done() became true
+		 * stays pending in sip until cleared below, so the wfi after a
+		 * false check cannot miss it.
+		 */
+		/* A parked vCPU's hart still does the fences others ask of it. */
+		if (h->vcpu != NULL)
+			vcpu_handle_requests(h->vcpu);
+		if (done != NULL && done(arg))
+			break;
+		wfi();
+		if (csr_read(sip) & (1UL << IRQ_S_SOFT)) {
+			csr_clear(sip, 1UL << IRQ_S_SOFT);
+			/* Pairs with the load-acquire in hart_wait_for(). */
+			__atomic_store_n(&h->wakeups, h->wakeups + 1, __ATOMIC_RELEASE);
+		}
+	}
+	/*
+	 * Awake for good: an IPI that comes later (a harmless, late "wake up")
+	 * must not trap. In a guest (V=1) an HS-level interrupt enabled in sie
+	 * is taken whatever sstatus.SIE says.
+	 */
+	csr_clear(sie, 1UL << IRQ_S_SOFT);
+}
+
+static int hart_is_released(void *arg)
+{
+	(void)arg;
+	/* Pairs with the store-release in hart_release_secondaries(). */
+	return __atomic_load_n(&released, __ATOMIC_ACQUIRE);
+}
+
+void hart_release_secondaries(void)
+{
+	__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
+	hart_ipi_all();
+}
+
+static int hart_vm_exists(void *arg)
+{
+	(void)arg;
+	return vm_get() != NULL;
+}
+
+static int hart_vcpu_runnable(void *arg)
+{
+	return vcpu_get_state(arg) == VCPU_RUNNABLE;
+}
+
+void hart_secondary_main(struct hart *h)
+{
+	trap_init(); /* stvec is per hart */
+	h->entries++;
+	/*
+	 * Publish "online" last, with a store-release: it pairs with the boot
+	 * hart's load-acquire, which then also sees entries and everything
+	 * this hart set up before.
+	 */
+	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
+	/* Parked until the boot hart has finished its IPI test. */
+	hart_park_until(h, hart_is_released, NULL);
+
+	torture_run(h->index, hart_count_online());
+
+	/* The rendezvous (seed point 5a): wait until the boot hart made the VM. */
+	hart_park_until(h, hart_vm_exists, NULL);
+	struct vm *vm = vm_get();
+	h->vcpu = vm_add_vcpu(vm, (uint64_t)h->index);
+	hart_ipi_boot(); /* the boot hart waits for every vCPU: tell it */
+
+	hart_run_vcpu(h);
+}
+
+void hart_run_vcpu(struct hart *h)
+{
+	for (;;) {
+		/*
+		 * Seed point 6: a vCPU has no entry point until the guest gives it
+		 * one with hart_start. Sleep until then, and after each hart_stop.
+		 */
+		hart_park_until(h, hart_vcpu_runnable, h->vcpu);
+		vcpu_run(h->vcpu);
+	}
+}
+
+uint64_t hart_ticks_per_ms(void)
+{
+	return ticks_per_ms;
+}
+
+int hart_count_online(void)
+{
+	int n = 0;
+	for (int i = 0; i < nharts; i++)
+		n += __atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE);
+	return n;
+}

@@ -1,0 +1,79 @@
+/*
+ * hart.h: each physical hart's own state. A hart finds its struct hart
+ * through tp, which it sets once and nobody else touches (the guest's tp is
+ * swapped out by trap.S).
+ */
+#ifndef HART_H
+#define HART_H
+
+/* For entry.S: where struct hart keeps the top of the hart's stack. */
+#define HART_STACK_TOP 0
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform.h"
+
+struct hart {
+	uint64_t stack_top; /* first: entry.S loads sp from it */
+	uint64_t hartid;
+	int index;          /* in platform.hartids: 0 is the boot hart */
+	int online;         /* set by the hart, with a store-release */
+	int entries;        /* times it came through secondary_entry */
+	uint64_t wakeups;   /* IPIs it saw in its park loop */
+	int intr_depth;     /* intr_push_off() nesting */
+	int intr_was_on;    /* sstatus.SIE before the outermost push */
+	struct vcpu *vcpu;  /* the vCPU this hart runs */
+};
+_Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");
+
+/* This hart's state (tp). */
+static inline struct hart *hart_self(void)
+{
+	struct hart *h;
+	asm("mv %0, tp" : "=r"(h));
+	return h;
+}
+
+/* On the boot hart, first thing: sets up its struct hart and tp. */
+void hart_init_boot(uint64_t hartid);
+
+/*
+ * On the boot hart: starts every other usable hart through the firmware's
+ * HSM and waits for each to come online. Returns how many harts are online.
+ */
+int hart_start_secondaries(const struct platform *p);
+
+/* On the boot hart: wakes each parked hart with an IPI, then all at once. */
+void hart_ipi_test(void);
+
+/* Sends an IPI to every online secondary. */
+void hart_ipi_all(void);
+
+/* Sends an IPI to the boot hart. */
+void hart_ipi_boot(void);
+
+/*
+ * Sleeps in wfi until done(arg) is true, woken by IPIs (each one counted in
+ * wakeups). Whoever makes done() true must send this hart an IPI after.
+ */
+void hart_park_until(struct hart *h, int (*done)(void *arg), void *arg);
+
+/* On the boot hart: lets the parked secondaries go on to the next step. */
+void hart_release_secondaries(void);
+
+/* Timer ticks (the time CSR) per millisecond, from the device tree. */
+uint64_t hart_ticks_per_ms(void);
+
+/* How many harts are online. */
+int hart_count_online(void);
+
+/* Runs this hart's vCPU whenever the guest has started it, for ever. */
+void hart_run_vcpu(struct hart *h) __attribute__((noreturn));
+
+/* Where a secondary hart enters C, from entry.S. */
+void hart_secondary_main(struct hart *h) __attribute__((noreturn));
+
+#endif
+#endif

@@ -1,0 +1,213 @@
+/*
+ * platform.c: learns the machine from the firmware's device tree, with the
+ * reader in fdt.c. Pure logic, tested on the host against libfdt.
+ *
+ * The parts of the tree it reads (QEMU virt, -smp 2):
+ *
+ *   / { #address-cells = <2>; #size-cells = <2>;
+ *       cpus { #address-cells = <1>; #size-cells = <0>;
+ *              timebase-frequency = <10000000>;
+ *              cpu@0 { device_type = "cpu"; reg = <0>; status = "okay";
+ *                      riscv,isa = "rv64imafdch_..."; mmu-type = "riscv,sv48"; ... };
+ *              cpu@1 { ... };
+ *              cpu-map { ... }; };
+ *       memory@80000000 { device_type = "memory"; reg = <0 0x80000000 0 0x10000000>; }; };
+ */
+#include "fdt.h"
+#include "lib.h"
+#include "platform.h"
+
+int platform_isa_has(const char *isa, char ext)
+{
+	/* "rv64" then single letters, until the first '_' (multi-letter ones). */
+	if (strncmp(isa, "rv64", 4) != 0 && strncmp(isa, "rv32", 4) != 0)
+		return 0;
+	for (const char *c = isa + 4; *c != '\0' && *c != '_'; c++) {
+		if (*c == 'z' || *c == 's' || *c == 'x')
+			break; /* a multi-letter extension: the single letters are over */
+		if (*c == ext)
+			return 1;
+	}
+	return 0;
+}
+
+const char *platform_use_name(enum platform_cpu_use use)
+{
+	switch (use) {
+	case CPU_USED:
+		return "used";
+	case CPU_DISABLED:
+		return "disabled in the device tree";
+	case CPU_NO_H:
+		return "no H extension: not used";
+	case CPU_OVER_LIMIT:
+		return "over HYP_MAX_HARTS: not used";
+	}
+	return "?";
+}
+
+const char *platform_isa(const struct platform *p, uint64_t hartid)
+{
+	if (hartid == p->boot_hartid && p->boot_isa[0] != '\0')
+		return p->boot_isa;
+	for (int i = 0; i < p->ncpus && i < PLATFORM_MAX_CPUS; i++)
+		if (p->cpus[i].hartid == hartid)
+			return p->cpus[i].isa;
+	return "";
+}
+
+static void copy_string(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Chooses the harts to use among the usable ones (marked CPU_USED so far):
+ * the boot hart first, then the others in tree order, up to HYP_MAX_HARTS.
+ */
+static void platform_choose_harts(struct platform *p, uint64_t boot_hartid)
+{
+	p->hartids[p->nharts++] = boot_hartid;
+	for (int i = 0; i < p->ncpus && i < PLATFORM_MAX_CPUS; i++) {
+		struct platform_cpu *cpu = &p->cpus[i];
+		if (cpu->use != CPU_USED || cpu->hartid == boot_hartid)
+			continue;
+		if (p->nharts < HYP_MAX_HARTS) {
+			p->hartids[p->nharts++] = cpu->hartid;
+		} else {
+			cpu->use = CPU_OVER_LIMIT;
+			p->over_limit++;
+		}
+	}
+}
+
+/* Reads /cpus. Returns 0 or -1 with *why. */
+static int platform_read_cpus(const void *fdt, uint64_t boot_hartid, struct platform *p,
+			      const char **why)
+{
+	int cpus = fdt_subnode(fdt, 0, "cpus");
+	if (cpus < 0) {
+		*why = "no /cpus node";
+		return -1;
+	}
+	uint32_t cells;
+	if (fdt_prop_u32(fdt, cpus, "#address-cells", 0, &cells) != 0 || (cells != 1 && cells != 2)) {
+		*why = "/cpus has no #address-cells of 1 or 2";
+		return -1;
+	}
+	int boot_usable = 0, usable = 0;
+
+	/* The timebase may sit on /cpus, or on each cpu. */
+	fdt_prop_u32(fdt, cpus, "timebase-frequency", 0, &p->timebase);
+
+	for (int node = fdt_subnode_first(fdt, cpus); node >= 0;
+	     node = fdt_subnode_next(fdt, node)) {
+		const char *type = fdt_prop_string(fdt, node, "device_type");
+		if (type == NULL || strcmp(type, "cpu") != 0)
+			continue; /* cpu-map and friends */
+
+		uint64_t hartid;
+		if (fdt_prop_cells(fdt, node, "reg", 0, (int)cells, &hartid) != 0) {
+			*why = "a cpu node has no valid reg";
+			return -1;
+		}
+		const char *isa = fdt_prop_string(fdt, node, "riscv,isa");
+		if (isa == NULL) {
+			*why = "a cpu node has no riscv,isa";
+			return -1;
+		}
+		/* A status that is there but not a proper string counts as "not okay". */
+		int status_len;
+		int has_status = fdt_prop(fdt, node, "status", &status_len) != NULL;
+		const char *status = fdt_prop_string(fdt, node, "status");
+		const char *mmu = fdt_prop_string(fdt, node, "mmu-type");
+		if (p->timebase == 0)
+			fdt_prop_u32(fdt, node, "timebase-frequency", 0, &p->timebase);
+
+		for (int i = 0; i < p->ncpus && i < PLATFORM_MAX_CPUS; i++) {
+			if (p->cpus[i].hartid == hartid) {
+				*why = "two cpu nodes have the same hart id";
+				return -1;
+			}
+		}
+
+		enum platform_cpu_use use = CPU_USED;
+		if (has_status && (status == NULL || (strcmp(status, "okay") != 0 &&
+						      strcmp(status, "ok") != 0)))
+			use = CPU_DISABLED;
+		else if (!platform_isa_has(isa, 'h'))
+			use = CPU_NO_H;
+		if (use == CPU_USED)
+			usable++;
+		if (use == CPU_USED && hartid == boot_hartid) {
+			boot_usable = 1;
+			copy_string(p->boot_isa, isa, sizeof(p->boot_isa));
+			if (mmu != NULL)
+				copy_string(p->mmu_type, mmu, sizeof(p->mmu_type));
+		}
+
+		/* Harts past the table's end are over every limit: count them only. */
+		if (p->ncpus < PLATFORM_MAX_CPUS) {
+			struct platform_cpu *cpu = &p->cpus[p->ncpus];
+			cpu->hartid = hartid;
+			copy_string(cpu->isa, isa, sizeof(cpu->isa));
+			cpu->use = use;
+		} else if (use == CPU_USED && hartid != boot_hartid) {
+			p->over_limit++;
+		}
+		p->ncpus++;
+	}
+
+	if (p->timebase == 0) {
+		*why = "no timebase-frequency on /cpus or on a cpu";
+		return -1;
+	}
+	if (usable == 0) {
+		*why = "no usable hart (status okay, with the H extension)";
+		return -1;
+	}
+	if (!boot_usable) {
+		*why = "the boot hart is not a usable cpu (status okay, with the H extension)";
+		return -1;
+	}
+	platform_choose_harts(p, boot_hartid);
+	return 0;
+}
+
+/* Reads the first /memory node's first range. */
+static int platform_read_memory(const void *fdt, struct platform *p, const char **why)
+{
+	uint32_t acells = 2, scells = 1; /* the specification's defaults */
+	fdt_prop_u32(fdt, 0, "#address-cells", 0, &acells);
+	fdt_prop_u32(fdt, 0, "#size-cells", 0, &scells);
+	if (acells < 1 || acells > 2 || scells < 1 || scells > 2) {
+		*why = "the root's #address-cells or #size-cells is not 1 or 2";
+		return -1;
+	}
+	int mem = fdt_subnode(fdt, 0, "memory");
+	if (mem < 0 || fdt_prop_cells(fdt, mem, "reg", 0, (int)acells, &p->mem_base) != 0 ||
+	    fdt_prop_cells(fdt, mem, "reg", (int)acells, (int)scells, &p->mem_size) != 0) {
+		*why = "no /memory node with a reg";
+		return -1;
+	}
+	return 0;
+}
+
+int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
+		  struct platform *p, const char **why)
+{
+	memset(p, 0, sizeof(*p));
+	p->boot_hartid = boot_hartid;
+	int err = fdt_check(fdt, bufsize);
+	if (err != 0) {
+		*why = fdt_strerror(err);
+		return -1;
+	}
+	if (platform_read_cpus(fdt, boot_hartid, p, why) != 0)
+		return -1;
+	return platform_read_memory(fdt, p, why);
+}

@@ -1,0 +1,301 @@
+/*
+ * vcpu.c: running a guest hart, and deciding what each guest trap means.
+ * Reference: RISC-V Privileged Architecture, Hypervisor Extension: "Trap
+ * Entry", "Transformed Instruction or Pseudoinstruction for mtinst or
+ * htinst", and the hstatus/hedeleg/hideleg register descriptions.
+ */
+#include "console.h"
+#include "hart.h"
+#include "lib.h"
+#include "machine.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "trap.h"
+#include "vcpu.h"
+#include "vsbi.h"
+
+/*
+ * Exceptions the guest handles itself, without a trip through us (hedeleg).
+ * Guest page faults, ecalls from VS-mode and virtual instructions are ours.
+ */
+#define HEDELEG_GUEST                                                          \
+	((1UL << EXC_INST_MISALIGNED) | (1UL << EXC_ILLEGAL_INST) |            \
+	 (1UL << EXC_BREAKPOINT) | (1UL << EXC_ECALL_U) |                      \
+	 (1UL << EXC_INST_PAGE_FAULT) | (1UL << EXC_LOAD_PAGE_FAULT) |         \
+	 (1UL << EXC_STORE_PAGE_FAULT))
+
+/* VS-level interrupts go straight to the guest (hideleg). */
+#define HIDELEG_GUEST ((1UL << IRQ_VS_SOFT) | (1UL << IRQ_VS_TIMER) | (1UL << IRQ_VS_EXT))
+
+static void vcpu_timer_fired(void);
+
+void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, const struct gstage *g)
+{
+	memset(v, 0, sizeof(*v));
+	v->lock = (struct spinlock)SPINLOCK_INIT("vcpu");
+	v->state = VCPU_POWERED_OFF;
+	v->id = id;
+	v->hartid = hartid;
+	v->gstage = g;
+}
+
+int vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
+{
+	spin_lock(&v->lock);
+	if (v->state != VCPU_POWERED_OFF) {
+		spin_unlock(&v->lock);
+		return -1;
+	}
+	/* A fresh start: no registers, no CSRs, no interrupt from before. */
+	memset(&v->ctx.guest, 0, sizeof(v->ctx.guest));
+	v->pc = pc;
+	v->guest_spp = 1; /* start in VS-mode, the guest's supervisor mode */
+	v->ctx.guest[REG_A0] = v->id;
+	v->ctx.guest[REG_A1] = arg;
+	/* All VS CSRs start at 0: vsatp = 0 (no paging), vsstatus.SIE = 0. */
+	v->vsstatus = v->vsie = v->vstvec = v->vsscratch = 0;
+	v->vsepc = v->vscause = v->vstval = v->vsatp = 0;
+	__atomic_store_n(&v->ipi_pending, 0, __ATOMIC_RELAXED);
+	v->state = VCPU_RUNNABLE;
+	spin_unlock(&v->lock);
+	return 0;
+}
+
+enum vcpu_state vcpu_set_state(struct vcpu *v, enum vcpu_state s)
+{
+	spin_lock(&v->lock);
+	enum vcpu_state old = v->state;
+	v->state = s;
+	spin_unlock(&v->lock);
+	return old;
+}
+
+/* Wakes the hart that runs v, unless that is this hart. */
+static void vcpu_kick(struct vcpu *v)
+{
+	if (v->hartid != hart_self()->hartid)
+		sbi_send_ipi(1, v->hartid);
+}
+
+void vcpu_request_ipi(struct vcpu *v)
+{
+	/* Pairs with the amoswap.w.aq in vcpu_handle_requests(). */
+	__atomic_store_n(&v->ipi_pending, 1, __ATOMIC_RELEASE);
+	vcpu_kick(v);
+}
+
+uint64_t vcpu_request_fence(struct vcpu *v)
+{
+	/* amoadd.d.aqrl: the asker's earlier stores (new page tables) come first. */
+	uint64_t ticket = __atomic_add_fetch(&v->fences_asked, 1, __ATOMIC_ACQ_REL);
+	vcpu_kick(v);
+	return ticket;
+}
+
+void vcpu_fence_wait(struct vcpu *v, uint64_t ticket, struct vcpu *self)
+{
+	/* Pairs with the store-release of fences_done in vcpu_handle_requests(). */
+	while (__atomic_load_n(&v->fences_done, __ATOMIC_ACQUIRE) < ticket)
+		vcpu_handle_requests(self); /* v's hart may be waiting for us, too */
+}
+
+void vcpu_handle_requests(struct vcpu *v)
+{
+	/* amoswap.w.aq: take the IPI request, seeing what was written before it. */
+	if (__atomic_exchange_n(&v->ipi_pending, 0, __ATOMIC_ACQUIRE))
+		csr_set(hvip, 1UL << IRQ_VS_SOFT); /* the guest clears it through sip */
+
+	/*
+	 * Every fence asked for up to `asked` is covered by fences done after
+	 * this load. One fence.i and one full hfence.vvma serve all of them:
+	 * flushing more than asked is always allowed.
+	 */
+	uint64_t asked = __atomic_load_n(&v->fences_asked, __ATOMIC_ACQUIRE);
+	if (asked != v->fences_done) {
+		asm volatile("fence.i" ::: "memory");
+		hfence_vvma_all();
+		/* Pairs with the load-acquire in vcpu_fence_wait(). */
+		__atomic_store_n(&v->fences_done, asked, __ATOMIC_RELEASE);
+	}
+}
+
+/* The guest's deadline passed: give it its timer interrupt. */
+static void vcpu_timer_fired(void)
+{
+	/* Silence our own timer (STIP) until the guest sets a new deadline. */
+	sbi_set_timer(UINT64_MAX);
+	/* The guest sees VSTIP as its sip.STIP; its next set_timer clears it. */
+	csr_set(hvip, 1UL << IRQ_VS_TIMER);
+}
+
+void vcpu_wait_interrupt(struct vcpu *v)
+{
+	const uint64_t vs_irqs = (1UL << IRQ_VS_SOFT) | (1UL << IRQ_VS_TIMER) | (1UL << IRQ_VS_EXT);
+	for (;;) {
+		/* Clear first: an IPI after this line stays pending and ends the wfi. */
+		csr_clear(sip, 1UL << IRQ_S_SOFT);
+		vcpu_handle_requests(v);
+		if (csr_read(sip) & (1UL << IRQ_S_TIMER))
+			vcpu_timer_fired();
+		/* hip & hie: pending for the guest, and enabled by it (its sie). */
+		if (csr_read(hip) & csr_read(hie) & vs_irqs)
+			return;
+		wfi();
+	}
+}
+
+enum vcpu_state vcpu_get_state(struct vcpu *v)
+{
+	spin_lock(&v->lock);
+	enum vcpu_state s = v->state;
+	spin_unlock(&v->lock);
+	return s;
+}
+
+/* Puts this vCPU's VS-level state and our delegation settings in the hart. */
+static void vcpu_load(struct vcpu *v)
+{
+	/* The VM's memory, on whichever hart this vCPU runs. */
+	csr_write(hgatp, gstage_hgatp(v->gstage, 0));
+	hfence_gvma_all();
+	hfence_vvma_all(); /* a new start: nothing of an earlier guest run */
+	/*
+	 * Other harts kick this one with IPIs, and the guest's timer deadline is
+	 * this hart's timer (vsbi_time): both must bring us out of the guest.
+	 * No deadline until the guest sets one.
+	 */
+	sbi_set_timer(UINT64_MAX);
+	csr_set(sie, (1UL << IRQ_S_SOFT) | (1UL << IRQ_S_TIMER));
+	csr_write(hedeleg, HEDELEG_GUEST);
+	csr_write(hideleg, HIDELEG_GUEST);
+	csr_write(hcounteren, HCOUNTEREN_CY | HCOUNTEREN_TM | HCOUNTEREN_IR);
+	csr_write(hvip, 0);
+	csr_write(vsstatus, v->vsstatus);
+	csr_write(vsie, v->vsie);
+	csr_write(vstvec, v->vstvec);
+	csr_write(vsscratch, v->vsscratch);
+	csr_write(vsepc, v->vsepc);
+	csr_write(vscause, v->vscause);
+	csr_write(vstval, v->vstval);
+	csr_write(vsatp, v->vsatp);
+	/*
+	 * Let the guest use the FPU: a guest FP instruction needs both
+	 * sstatus.FS and vsstatus.FS on. The hypervisor never touches FP
+	 * registers itself, so they belong to the guest.
+	 */
+	csr_set(sstatus, SSTATUS_FS_INITIAL);
+}
+
+/*
+ * Delivers an exception to the guest as if the hart had taken it in VS-mode:
+ * what the hardware would have done had hedeleg sent it there.
+ */
+static void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+	uint64_t vsstatus = csr_read(vsstatus);
+
+	vsstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE);
+	if (v->guest_spp)
+		vsstatus |= SSTATUS_SPP;
+	if (vsstatus & SSTATUS_SIE)
+		vsstatus |= SSTATUS_SPIE;
+	vsstatus &= ~SSTATUS_SIE;
+	csr_write(vsstatus, vsstatus);
+	csr_write(vscause, cause);
+	csr_write(vstval, tval);
+	csr_write(vsepc, v->pc);
+	v->pc = csr_read(vstvec) & ~3UL;
+	v->guest_spp = 1;
+}
+
+/* The guest touched guest-physical memory that is not its own: stop. */
+static void vcpu_report_guest_fault(struct vcpu *v)
+{
+	const char *kind = v->scause == EXC_INST_GUEST_PAGE_FAULT ? "fetch"
+			   : v->scause == EXC_LOAD_GUEST_PAGE_FAULT ? "load"
+								     : "store";
+	/* htval holds the guest-physical address shifted right by 2. */
+	uint64_t gpa = (v->htval << 2) | (v->stval & 3);
+
+	printf("hyp: guest fault: %s at guest-physical 0x%lx, guest pc 0x%lx: "
+	       "not guest RAM\n", kind, gpa, v->pc);
+	printf("hyp:   guest virtual address 0x%lx, htinst 0x%lx\n", v->stval, v->htinst);
+	printf("hyp: stopping the machine\n");
+	machine_fail();
+}
+
+static void vcpu_dump(struct vcpu *v)
+{
+	printf("hyp: unexpected guest trap: %s\n", trap_cause_name(v->scause));
+	printf("hyp:   scause 0x%lx sepc 0x%lx stval 0x%lx\n", v->scause, v->pc, v->stval);
+	printf("hyp:   htval 0x%lx htinst 0x%lx\n", v->htval, v->htinst);
+	printf("hyp:   guest ra 0x%lx sp 0x%lx a0 0x%lx a7 0x%lx\n", v->ctx.guest[REG_RA],
+	       v->ctx.guest[REG_SP], v->ctx.guest[REG_A0], v->ctx.guest[REG_A7]);
+}
+
+static void vcpu_handle_exit(struct vcpu *v)
+{
+	switch (v->scause) {
+	case EXC_ECALL_VS:
+		if (vsbi_handle(v))
+			v->pc += 4; /* resume after the ecall instruction */
+		break;
+	case SCAUSE_INTR | IRQ_S_SOFT:
+		/* Another hart left a request (an IPI, a fence, a start) and kicked us. */
+		csr_clear(sip, 1UL << IRQ_S_SOFT);
+		break;
+	case SCAUSE_INTR | IRQ_S_TIMER:
+		vcpu_timer_fired();
+		break;
+	case EXC_INST_GUEST_PAGE_FAULT:
+	case EXC_LOAD_GUEST_PAGE_FAULT:
+	case EXC_STORE_GUEST_PAGE_FAULT:
+		vcpu_report_guest_fault(v);
+		break;
+	case EXC_VIRTUAL_INST:
+		/*
+		 * A VS-mode instruction we could emulate but do not (a hypervisor
+		 * CSR, hfence): to the guest it is just illegal. stval holds the
+		 * instruction bits, which is what the guest's stval expects.
+		 */
+		vcpu_inject_exception(v, EXC_ILLEGAL_INST, v->stval);
+		break;
+	default:
+		vcpu_dump(v);
+		machine_fail();
+	}
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	spin_lock(&v->lock);
+	if (v->state != VCPU_RUNNABLE)
+		panic("vcpu_run: vCPU %lu is not runnable\n", v->id);
+	v->state = VCPU_RUNNING;
+	spin_unlock(&v->lock);
+
+	vcpu_load(v);
+	for (;;) {
+		/* Before each entry: what other harts asked for, and hart_stop. */
+		vcpu_handle_requests(v);
+		if (vcpu_get_state(v) == VCPU_POWERED_OFF)
+			return;
+		/* sret goes to sepc, in V=1 (hstatus.SPV), VS or VU (sstatus.SPP). */
+		csr_write(sepc, v->pc);
+		csr_set(hstatus, HSTATUS_SPV);
+		if (v->guest_spp)
+			csr_set(sstatus, SSTATUS_SPP);
+		else
+			csr_clear(sstatus, SSTATUS_SPP);
+
+		vcpu_enter(&v->ctx);
+
+		v->pc = csr_read(sepc);
+		v->guest_spp = (csr_read(sstatus) & SSTATUS_SPP) != 0;
+		v->scause = csr_read(scause);
+		v->stval = csr_read(stval);
+		v->htval = csr_read(htval);
+		v->htinst = csr_read(htinst);
+		vcpu_handle_exit(v);
+	}
+}

@@ -1,0 +1,105 @@
+/*
+ * vcpu.h: a virtual hart. Its registers live here while the guest is out;
+ * trap.S moves them in and out of the real registers.
+ */
+#ifndef VCPU_H
+#define VCPU_H
+
+/* Offsets for trap.S; checked against the C struct below. */
+#define VCPU_GUEST_REG(n) ((n) * 8)      /* guest x0..x31 */
+#define VCPU_HOST_REG(n) (256 + (n) * 8) /* hypervisor ra, sp, gp, tp, s0..s11 */
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gstage.h"
+#include "spinlock.h"
+
+/* Guest register numbers, for readable C. */
+enum { REG_RA = 1, REG_SP = 2, REG_A0 = 10, REG_A1, REG_A2, REG_A3, REG_A4, REG_A5, REG_A6, REG_A7 };
+
+struct vcpu_context {
+	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
+	uint64_t host[16];  /* the hypervisor's ra, sp, gp, tp, s0..s11 */
+};
+_Static_assert(offsetof(struct vcpu_context, guest) == VCPU_GUEST_REG(0), "trap.S");
+_Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S");
+
+/*
+ * A vCPU's run state (the seed's PoweredOff, Runnable, Running, plus
+ * Suspended). A vCPU is created PoweredOff: it has no entry point until the
+ * guest gives it one with SBI HSM hart_start. To the guest these are the HSM
+ * states STOPPED, START_PENDING, STARTED and SUSPENDED.
+ */
+enum vcpu_state { VCPU_POWERED_OFF, VCPU_RUNNABLE, VCPU_RUNNING, VCPU_SUSPENDED };
+
+
+
+struct vcpu {
+	struct vcpu_context ctx; /* first: sscratch points here in the guest */
+	struct spinlock lock;    /* guards state */
+	enum vcpu_state state;
+	uint64_t hartid;         /* the physical hart that runs it */
+
+	/*
+	 * Requests from other harts, carried out by this vCPU's own hart the
+	 * next time it traps or wakes (vcpu_handle_requests).
+	 */
+	uint32_t ipi_pending;    /* raise the guest's supervisor software interrupt */
+	uint64_t fences_asked;   /* fence requests made (amoadd by the askers) */
+	uint64_t fences_done;    /* the last fences_asked value carried out */
+	uint64_t id;             /* the guest's hart id, given in a0 */
+	const struct gstage *gstage; /* the guest's memory */
+	uint64_t pc;             /* where the guest resumes */
+	uint64_t guest_spp;      /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+
+	/* Why the guest last stopped (read from the CSRs at exit). */
+	uint64_t scause, stval, htval, htinst;
+
+	/* Its VS-level CSRs, loaded into the hart before the first entry. */
+	uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
+};
+
+/* Creates the vCPU for physical hart hartid, PoweredOff: no entry point yet. */
+void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, const struct gstage *g);
+
+/*
+ * PoweredOff -> Runnable, the HSM start: it will enter the guest at pc with
+ * a0 = id, a1 = arg, vsatp = 0 and vsstatus.SIE = 0. Returns 0, or -1 if the
+ * vCPU was not PoweredOff. The caller then wakes the vCPU's hart.
+ */
+int vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg);
+
+/* Sets v's state (under its lock) and returns the old one. */
+enum vcpu_state vcpu_set_state(struct vcpu *v, enum vcpu_state s);
+
+/* Asks v's hart to raise the guest's software interrupt on v. */
+void vcpu_request_ipi(struct vcpu *v);
+
+/*
+ * Asks v's hart for fence.i and hfence.vvma (the guest's sfence.vma), and
+ * returns the ticket to wait for with vcpu_fence_wait().
+ */
+uint64_t vcpu_request_fence(struct vcpu *v);
+
+/* Waits until v's hart has done fence ticket, serving self's requests meanwhile. */
+void vcpu_fence_wait(struct vcpu *v, uint64_t ticket, struct vcpu *self);
+
+/* Carries out the requests left for v; called on v's own hart. */
+void vcpu_handle_requests(struct vcpu *v);
+
+/* Sleeps (suspend) until the guest on v has an enabled interrupt pending. */
+void vcpu_wait_interrupt(struct vcpu *v);
+
+/* Its state, read under its lock. */
+enum vcpu_state vcpu_get_state(struct vcpu *v);
+
+/* Runs a Runnable vCPU on this hart until the guest stops it (hart_stop). */
+void vcpu_run(struct vcpu *v);
+
+/* Enters the guest; returns when it traps (trap.S). */
+void vcpu_enter(struct vcpu_context *ctx);
+
+#endif
+#endif

@@ -1,0 +1,369 @@
+/*
+ * vsbi.c: the SBI calls of a guest, answered by the hypervisor.
+ *
+ * The guest's ecall from VS-mode traps to us (HS-mode), never to OpenSBI:
+ * we are its SBI implementation. We offer Base, the legacy console, DBCN,
+ * SRST, and for an SMP guest HSM, IPI, TIME and RFENCE; every other
+ * extension answers SBI_ERR_NOT_SUPPORTED, and Base's probe_extension says
+ * so too.
+ */
+#include "console.h"
+#include "lib.h"
+#include "machine.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "vm.h"
+#include "vsbi.h"
+
+/* Not an SBI error: the handler moved or stopped the vCPU, so no return values. */
+#define VSBI_NO_RETURN 1
+
+/* Suspend types (SBI HSM hart_suspend): the two defaults; the rest we refuse. */
+#define SUSPEND_RETENTIVE 0x00000000UL
+#define SUSPEND_NON_RETENTIVE 0x80000000UL
+
+_Static_assert(HYP_MAX_HARTS <= 64, "a vCPU set fits one 64-bit mask");
+
+/* A DBCN call moves at most this much; the guest calls again for the rest. */
+#define DBCN_CHUNK 4096
+
+/*
+ * Checks that [gpa, gpa + len) is guest RAM with the permission `need`
+ * (PTE_R or PTE_W), one page at a time through the G-stage table.
+ */
+static int vsbi_guest_check(const struct vcpu *v, uint64_t gpa, uint64_t len,
+			    uint64_t need)
+{
+	if (gpa + len < gpa)
+		return -1;
+	for (uint64_t a = gpa & ~(PAGE_SIZE - 1); a < gpa + len; a += PAGE_SIZE) {
+		uint64_t hpa, perm;
+		if (gstage_translate(v->gstage, a, &hpa, &perm) != 0 || !(perm & need))
+			return -1;
+	}
+	return 0;
+}
+
+/* Copies between us and guest memory that vsbi_guest_check() accepted. */
+static void vsbi_guest_copy(const struct vcpu *v, uint64_t gpa, uint8_t *buf,
+			    uint64_t len, int to_guest)
+{
+	for (uint64_t i = 0; i < len; i++) {
+		uint64_t hpa, perm;
+		gstage_translate(v->gstage, gpa + i, &hpa, &perm);
+		if (to_guest)
+			*(volatile uint8_t *)hpa = buf[i];
+		else
+			buf[i] = *(volatile uint8_t *)hpa;
+	}
+}
+
+static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_legacy_putchar(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_legacy_getchar(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_ipi(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a);
+static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a);
+
+/* Every extension we implement. probe_extension answers from this table. */
+static const struct {
+	uint64_t eid;
+	struct sbiret (*handler)(struct vcpu *v, uint64_t fid, const uint64_t *args);
+} vsbi_extensions[] = {
+	{ SBI_EXT_LEGACY_PUTCHAR, vsbi_legacy_putchar },
+	{ SBI_EXT_LEGACY_GETCHAR, vsbi_legacy_getchar },
+	{ SBI_EXT_BASE, vsbi_base },
+	{ SBI_EXT_DBCN, vsbi_dbcn },
+	{ SBI_EXT_SRST, vsbi_srst },
+	{ SBI_EXT_TIME, vsbi_time },
+	{ SBI_EXT_IPI, vsbi_ipi },
+	{ SBI_EXT_RFENCE, vsbi_rfence },
+	{ SBI_EXT_HSM, vsbi_hsm },
+};
+
+static int vsbi_find(uint64_t eid)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(vsbi_extensions); i++)
+		if (vsbi_extensions[i].eid == eid)
+			return (int)i;
+	return -1;
+}
+
+static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	(void)v;
+	switch (fid) {
+	case SBI_BASE_GET_SPEC_VERSION:
+		return (struct sbiret){ SBI_SUCCESS, SBI_SPEC_VERSION(2, 0) };
+	case SBI_BASE_GET_IMPL_ID:
+		return (struct sbiret){ SBI_SUCCESS, VSBI_IMPL_ID };
+	case SBI_BASE_GET_IMPL_VERSION:
+		return (struct sbiret){ SBI_SUCCESS, LAB_NUMBER };
+	case SBI_BASE_PROBE_EXT:
+		return (struct sbiret){ SBI_SUCCESS, vsbi_find(a[0]) >= 0 };
+	case SBI_BASE_GET_MVENDORID:
+	case SBI_BASE_GET_MARCHID:
+	case SBI_BASE_GET_MIMPID:
+		/* Machine-mode facts: ask the firmware, which can read them. */
+		return sbi_ecall(SBI_EXT_BASE, fid, 0, 0, 0, 0, 0, 0);
+	default:
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	}
+}
+
+/* Legacy extensions return their result in a0 alone. */
+static struct sbiret vsbi_legacy_putchar(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	(void)v;
+	(void)fid;
+	sbi_console_putchar((int)(a[0] & 0xff));
+	return (struct sbiret){ 0, 0 };
+}
+
+static struct sbiret vsbi_legacy_getchar(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	(void)v;
+	(void)fid;
+	(void)a;
+	return (struct sbiret){ sbi_console_getchar(), 0 };
+}
+
+/* Debug console: a0 = num_bytes, a1 = address low bits, a2 = high bits. */
+static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	uint8_t buf[DBCN_CHUNK];
+	uint64_t len = a[0] < DBCN_CHUNK ? a[0] : DBCN_CHUNK;
+
+	switch (fid) {
+	case SBI_DBCN_WRITE:
+		/* On RV64 a non-zero high half is an address past 2^64. */
+		if (a[2] != 0 || vsbi_guest_check(v, a[1], len, PTE_R) != 0)
+			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+		vsbi_guest_copy(v, a[1], buf, len, 0);
+		for (uint64_t i = 0; i < len; i++)
+			sbi_console_putchar(buf[i]);
+		return (struct sbiret){ SBI_SUCCESS, (long)len };
+	case SBI_DBCN_READ: {
+		if (a[2] != 0 || vsbi_guest_check(v, a[1], len, PTE_W) != 0)
+			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+		uint64_t n = 0;
+		int c;
+		/* Never blocks: take what has arrived, up to len bytes. */
+		while (n < len && (c = sbi_console_getchar()) >= 0)
+			buf[n++] = (uint8_t)c;
+		vsbi_guest_copy(v, a[1], buf, n, 1);
+		return (struct sbiret){ SBI_SUCCESS, (long)n };
+	}
+	case SBI_DBCN_WRITE_BYTE:
+		sbi_console_putchar((int)(a[0] & 0xff));
+		return (struct sbiret){ SBI_SUCCESS, 0 };
+	default:
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	}
+}
+
+/* System reset: a0 = reset_type, a1 = reset_reason (32-bit values). */
+static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	(void)v;
+	if (fid != SBI_SRST_RESET)
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	uint64_t type = a[0], reason = a[1];
+	if (type > SBI_SRST_TYPE_WARM_REBOOT || reason > SBI_SRST_REASON_FAILURE)
+		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+
+	if (type == SBI_SRST_TYPE_SHUTDOWN && reason == SBI_SRST_REASON_NONE) {
+		printf("hyp: guest powered off\n");
+		machine_poweroff();
+	}
+	if (type == SBI_SRST_TYPE_SHUTDOWN) {
+		printf("hyp: guest powered off reporting a system failure\n");
+		machine_fail();
+	}
+	/* A reboot of the only VM is a reboot of the machine: QEMU reloads it. */
+	printf("hyp: guest asked for a %s reboot\n",
+	       type == SBI_SRST_TYPE_COLD_REBOOT ? "cold" : "warm");
+	return sbi_system_reset(type, reason);
+}
+
+/*
+ * TIME: set_timer(stime_value). The guest's deadline becomes this hart's own
+ * (HS) timer deadline, set through the firmware; when it fires, vcpu.c turns
+ * it into the guest's timer interrupt (hvip.VSTIP). A new deadline takes a
+ * pending one back, as the specification says.
+ */
+static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	(void)v;
+	if (fid != 0)
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	csr_clear(hvip, 1UL << IRQ_VS_TIMER);
+	sbi_set_timer(a[0]);
+	return (struct sbiret){ SBI_SUCCESS, 0 };
+}
+
+/*
+ * The vCPUs that hart_mask and hart_mask_base name (bit i is vCPU base + i;
+ * base = -1 is every vCPU), as a mask of vCPU ids. -1 if any is not a vCPU.
+ */
+static int vsbi_hart_set(uint64_t mask, uint64_t base, uint64_t *set)
+{
+	int n = vm_get()->nvcpus_expected;
+
+	*set = 0;
+	if (base == -1UL) {
+		*set = (n == 64) ? ~0UL : (1UL << n) - 1;
+		return 0;
+	}
+	for (int i = 0; i < 64; i++) {
+		if (!(mask & (1UL << i)))
+			continue;
+		if (base + i < base || base + i >= (uint64_t)n)
+			return -1;
+		*set |= 1UL << (base + i);
+	}
+	return 0;
+}
+
+/* IPI: send_ipi(hart_mask, hart_mask_base), as the guest's software interrupt. */
+static struct sbiret vsbi_ipi(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	uint64_t set;
+	(void)v;
+	if (fid != SBI_IPI_SEND)
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	if (vsbi_hart_set(a[0], a[1], &set) != 0)
+		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+	for (int id = 0; id < 64; id++)
+		if (set & (1UL << id))
+			vcpu_request_ipi(vm_get()->vcpus[id]);
+	return (struct sbiret){ SBI_SUCCESS, 0 };
+}
+
+/*
+ * RFENCE: remote fence.i (0), sfence.vma (1) and sfence.vma with an ASID (2),
+ * all carried out by each target vCPU's hart before we return. The fences
+ * for a guest that is itself a hypervisor (3-6) are not offered: no vCPU has H.
+ */
+static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	uint64_t set, tickets[HYP_MAX_HARTS];
+	struct vm *vm = vm_get();
+
+	if (fid > 2)
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	if (vsbi_hart_set(a[0], a[1], &set) != 0)
+		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+	/* Ask every target first, then wait: the fences run in parallel. */
+	for (int id = 0; id < vm->nvcpus_expected; id++)
+		if (set & (1UL << id))
+			tickets[id] = vcpu_request_fence(vm->vcpus[id]);
+	for (int id = 0; id < vm->nvcpus_expected; id++)
+		if (set & (1UL << id))
+			vcpu_fence_wait(vm->vcpus[id], tickets[id], v);
+	return (struct sbiret){ SBI_SUCCESS, 0 };
+}
+
+/* 1 if the guest may run code at gpa: guest RAM, executable. */
+static int vsbi_guest_code(const struct vcpu *v, uint64_t gpa)
+{
+	uint64_t hpa, perm;
+	return gstage_translate(v->gstage, gpa, &hpa, &perm) == 0 && (perm & PTE_X);
+}
+
+static long vsbi_hsm_state(enum vcpu_state s)
+{
+	switch (s) {
+	case VCPU_POWERED_OFF:
+		return SBI_HSM_STATE_STOPPED;
+	case VCPU_RUNNABLE:
+		return SBI_HSM_STATE_START_PENDING;
+	case VCPU_RUNNING:
+		return SBI_HSM_STATE_STARTED;
+	case VCPU_SUSPENDED:
+		return SBI_HSM_STATE_SUSPENDED;
+	}
+	return SBI_HSM_STATE_STOPPED;
+}
+
+/* HSM hart_suspend(type, resume_addr, opaque), on the calling vCPU. */
+static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
+{
+	uint64_t type = a[0], resume = a[1], opaque = a[2];
+
+	if (type != SUSPEND_RETENTIVE && type != SUSPEND_NON_RETENTIVE)
+		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+	if (type == SUSPEND_NON_RETENTIVE && !vsbi_guest_code(v, resume))
+		return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
+
+	vcpu_set_state(v, VCPU_SUSPENDED);
+	vcpu_wait_interrupt(v); /* the physical hart sleeps in wfi meanwhile */
+	vcpu_set_state(v, VCPU_RUNNING);
+	if (type == SUSPEND_RETENTIVE)
+		return (struct sbiret){ SBI_SUCCESS, 0 };
+
+	/* Non-retentive: as from hart_start, at resume_addr with a1 = opaque. */
+	v->pc = resume;
+	v->guest_spp = 1;
+	v->ctx.guest[REG_A0] = v->id;
+	v->ctx.guest[REG_A1] = opaque;
+	csr_write(vsatp, 0);
+	csr_clear(vsstatus, SSTATUS_SIE);
+	return (struct sbiret){ VSBI_NO_RETURN, 0 };
+}
+
+/* HSM: the guest starts, stops, suspends and watches its own vCPUs. */
+static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
+{
+	struct vm *vm = vm_get();
+	uint64_t id = a[0];
+
+	switch (fid) {
+	case SBI_HSM_HART_START: {
+		if (id >= (uint64_t)vm->nvcpus_expected)
+			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+		if (!vsbi_guest_code(v, a[1]))
+			return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
+		struct vcpu *target = vm->vcpus[id];
+		/* STOPPED -> START_PENDING, under the target's lock. */
+		if (vcpu_power_on(target, a[1], a[2]) != 0)
+			return (struct sbiret){ SBI_ERR_ALREADY_AVAILABLE, 0 };
+		/* Its hart sleeps in wfi until this IPI; then it runs it (STARTED). */
+		sbi_send_ipi(1, target->hartid);
+		return (struct sbiret){ SBI_SUCCESS, 0 };
+	}
+	case SBI_HSM_HART_STOP:
+		/* STARTED -> STOPPED: vcpu_run() returns and the hart parks. */
+		vcpu_set_state(v, VCPU_POWERED_OFF);
+		return (struct sbiret){ VSBI_NO_RETURN, 0 };
+	case SBI_HSM_HART_GET_STATUS:
+		if (id >= (uint64_t)vm->nvcpus_expected)
+			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+		return (struct sbiret){ SBI_SUCCESS, vsbi_hsm_state(vcpu_get_state(vm->vcpus[id])) };
+	case SBI_HSM_HART_SUSPEND:
+		return vsbi_hsm_suspend(v, a);
+	default:
+		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	}
+}
+
+int vsbi_handle(struct vcpu *v)
+{
+	uint64_t *regs = v->ctx.guest;
+	uint64_t eid = regs[REG_A7], fid = regs[REG_A6];
+	int i = vsbi_find(eid);
+	struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
+
+	if (i >= 0)
+		ret = vsbi_extensions[i].handler(v, fid, &regs[REG_A0]);
+	if (ret.error == VSBI_NO_RETURN)
+		return 0;
+	regs[REG_A0] = (uint64_t)ret.error;
+	/* Legacy extensions (0x00-0x0f) leave every register but a0 alone. */
+	if (eid > 0x0f)
+		regs[REG_A1] = (uint64_t)ret.value;
+	return 1;
+}
