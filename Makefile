@@ -7,6 +7,7 @@
 #   make grade [LAB=n]      the grader
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
+#   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
 
 SMP ?= 4
 GUEST_MEM ?= 128
@@ -47,7 +48,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 
 .PHONY: all setup test check-tools grade host-test fuzz guest guest-native gdb \
-	qemu-cmd qemu-cmd-native build clean FORCE
+	qemu-cmd qemu-cmd-native build build-native clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -102,12 +103,30 @@ GUEST_BUILT = $(filter $(B)/%,$(GUEST))
 # Boots the test guest (or GUEST=) on OpenSBI directly, as the reference.
 guest-native: check-tools $(GUEST_BUILT) guest-size-check
 	$(QEMU_NATIVE_CMD)
+# With INITRD, the payload is a Linux kernel: -kernel, -initrd and -append.
 QEMU_NATIVE_CMD = $(QEMU) -M virt -m 256M -smp $(SMP) -nographic -bios $(OPENSBI) \
-	-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on $(QEMU_EXTRA)
+	$(if $(INITRD),-kernel $(GUEST_FILE) -initrd $(abspath $(INITRD)) -append '$(BOOTARGS)', \
+	-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on) $(QEMU_EXTRA)
+
+# ---- the Linux guest (lab 05): built once, cached under ~/.cache ----
+LINUX := $(B)/linux
+linux:
+	@sh common/linux/build.sh $(LINUX)
+# Linux 6.1 with 4 vCPUs on lab 05 (SMP= to change).
+lab5-linux: linux
+	$(MAKE) lab5 SMP=$(SMP) GUEST=$(LINUX)/Image INITRD=$(LINUX)/initramfs.cpio \
+		BOOTARGS='console=hvc0 earlycon=sbi'
+# The same kernel on OpenSBI alone, the reference.
+linux-native: linux
+	$(MAKE) guest-native SMP=$(SMP) GUEST=$(LINUX)/Image INITRD=$(LINUX)/initramfs.cpio \
+		BOOTARGS='console=hvc0 earlycon=sbi'
+.PHONY: linux lab5-linux linux-native
 
 # ---- the labs ----
+# INITRD=file: QEMU loads it and names it in /chosen; lab 05 hands it to the guest.
+INITRD ?=
 QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSBI) \
-	-kernel $(B)/lab$(1)/hyp.elf \
+	-kernel $(B)/lab$(1)/hyp.elf $(if $(INITRD),-initrd $(abspath $(INITRD))) \
 	-device loader,file=$(GUEST_FILE),addr=$(GUEST_LOAD_HPA),force-raw=on $(QEMU_EXTRA)
 
 # build/labN/config.h carries the make variables into C and the guest DTS;
@@ -165,7 +184,9 @@ $(B)/dtb/%.dtb: $(B)/dtb/virt-smp4.dts grader/dtb/edit.py
 
 # For the grader: build one lab, then print the exact QEMU command it boots.
 build: $(B)/lab$(LAB)/hyp.elf guest $(B)/payloads/hello.bin \
-	$(if $(filter-out 1,$(LAB)),$(DTB_EDITS:%=$(B)/dtb/%.dtb))
+	$(if $(filter-out 1,$(LAB)),$(DTB_EDITS:%=$(B)/dtb/%.dtb)) $(if $(filter 5,$(LAB)),linux)
+# The same for the native (OpenSBI alone) reference runs.
+build-native: guest linux
 qemu-cmd:
 	@:$(info $(call QEMU_CMD,$(LAB)))
 # The same for the test guest (or GUEST=) on OpenSBI alone.

@@ -86,15 +86,19 @@ def powered_off_last(lines, case):
 
 def lab_guest_checks(lab, cpus):
     """A normal boot of the test guest on lab `lab`, whose device tree
-    should list `cpus` cpus."""
+    should list `cpus` cpus. Labs 1-4 offer no HSM; lab 5 offers it all."""
+    if lab < 5:
+        sbi = [r"^guest: extensions: base srst dbcn legacy-putchar$",
+               r"^guest: no HSM extension: running on one hart$"]
+    else:
+        sbi = [r"^guest: extensions: base time ipi rfence hsm srst dbcn legacy-putchar$"]
     return [
         Ordered("boots", [rf"^hyp: RISC-V hypervisor lab {lab:02d}, booted on hart \d+$",
                           r"^hyp: running in HS-mode with the H extension$",
                           r"^hyp: starting vCPU 0 on hart \d+ at guest-physical 0x80200000$",
                           r"^guest: hello from hart 0, device tree at 0x87e00000$"]),
-        Ordered("sbi-base", [rf"^guest: SBI spec 2\.0, implementation 0x4c414253 version 0x{lab}$",
-                             r"^guest: extensions: base srst dbcn legacy-putchar$",
-                             r"^guest: no HSM extension: running on one hart$"]),
+        Ordered("sbi-base", [rf"^guest: SBI spec 2\.0, implementation 0x4c414253 version 0x{lab}$"]
+                + sbi),
         Ordered("sbi-errors", [rf"^guest: check {name}: ok$" for name in (
             "unknown-extension", "unknown-base-function", "probe-absent", "probe-base",
             "srst-reserved-type", "dbcn-write", "dbcn-bad-address")]),
@@ -172,11 +176,12 @@ def guest_dtb_line(n):
     """The hypervisor built the guest a tree of n vCPUs whose ISA has no 'h'."""
     def check(lines, case):
         for line in lines:
-            m = re.search(r"^hyp: guest device tree: (\d+) vCPUs, isa (rv64[a-z]*)(\S*), \d+ bytes", line)
+            m = re.search(r"^hyp: guest device tree: (\d+) vCPUs, isa (rv64\S*), \d+ bytes", line)
             if m:
                 if int(m.group(1)) != n:
                     return False, f"{n} vCPUs, got {m.group(1)}"
-                if "h" in m.group(2)[4:]:
+                # The single letters end at '_' or a multi-letter name (z, s, x).
+                if "h" in re.split(r"[_zsx]", m.group(2)[4:])[0]:
                     return False, f"an ISA without 'h', got {m.group(2)}"
                 return True, ""
         return False, "a line 'hyp: guest device tree: N vCPUs, isa ...'"
@@ -351,9 +356,9 @@ def whole_lines(lines, case):
     return True, ""
 
 
-def lab4_checks(smp):
+def lab4_checks(smp, lab=4):
     every_hart = lambda c: range(c.smp)  # noqa: E731
-    return lab_guest_checks(4, smp) + [
+    return lab_guest_checks(lab, smp) + [
         Custom("hart-table", expect_harts(lambda c: {h: "used" for h in range(c.smp)})),
         Custom("guest-dtb", guest_dtb_line(smp)),
         Custom("secondaries-online", secondaries_online(every_hart)),
@@ -374,5 +379,73 @@ def lab4_cases():
     return cases + lab_fault_cases(4)
 
 
+# ---------------------------------------------------------------------------
+# Lab 5 (labs/05-hsm): the guest starts its own vCPUs; Linux with 4 vCPUs.
+# ---------------------------------------------------------------------------
+def guest_checks_ok(name, checks):
+    """Each named check of the test guest printed 'ok'."""
+    return Ordered(name, [rf"^guest: check {c}: ok$" for c in checks])
+
+
+def guest_harts_up(lines, case):
+    """Each vCPU but vCPU 0 says once that it is up, and all are counted."""
+    up = sorted(int(m.group(1)) for m in
+                (re.search(r"^guest: hart (\d+) is up$", l) for l in lines) if m)
+    if up != list(range(1, case.smp)):
+        return False, f"'guest: hart N is up' once for N = 1..{case.smp - 1}, got {up}"
+    if f"guest: {case.smp} of {case.smp} harts up" not in lines:
+        return False, f"'guest: {case.smp} of {case.smp} harts up'"
+    return True, ""
+
+
+def lab5_checks(smp):
+    checks = lab4_checks(smp, lab=5)
+    checks += [
+        guest_checks_ok("hsm-errors", ["hsm-start-bad-hart", "hsm-status-bad-hart",
+                                       "hsm-start-running", "hsm-status-self"]
+                        + (["hsm-status-stopped", "hsm-start-bad-address",
+                            "hsm-suspend-reserved-type"] if smp > 1 else [])),
+        guest_checks_ok("hsm-start-stop", ["hsm-start-stop"]),
+        Custom("guest-harts-up", guest_harts_up),
+        guest_checks_ok("guest-timer", ["timer"]),
+        guest_checks_ok("guest-rfence", ["rfence-fence-i", "rfence-sfence-vma",
+                                         "rfence-sfence-vma-asid", "rfence-bad-hart"]),
+    ]
+    if smp > 1:
+        checks += [
+            guest_checks_ok("guest-ipi", ["hsm-status-started", "ipi", "ipi-broadcast",
+                                          "ipi-bad-hart"]),
+            guest_checks_ok("guest-suspend", ["hsm-status-suspended", "hsm-suspend-retentive",
+                                              "hsm-suspend-non-retentive"]),
+        ]
+    return checks
+
+
+LINUX = dict(guest="build/linux/Image", initrd="build/linux/initramfs.cpio")
+
+
+def linux_checks(smp):
+    return [
+        Ordered("linux-boots", [r"Linux version 6\.1", r"smp: Bringing up secondary CPUs",
+                                rf"smp: Brought up 1 node, {smp} CPUs?$"]),
+        Ordered("linux-init", [rf"^init: {smp} CPUs online$"]),
+        Absent("no-kernel-panic", r"Kernel panic|Oops|BUG:|hyp: unexpected|panic: "),
+    ]
+
+
+def lab5_cases():
+    cases = [Case(f"lab5-smp{smp}", 5, smp, lab5_checks(smp), exit_status=0, timeout=20)
+             for smp in (1, 2, 4, 8)]
+    cases.append(Case("lab5-mttcg-smp8", 5, 8, lab5_checks(8), exit_status=0, timeout=20,
+                      qemu_extra="-accel tcg,thread=multi"))
+    # Linux 6.1, unmodified, with 1, 2 and 4 vCPUs; and natively, the reference.
+    cases += [Case(f"lab5-linux-smp{smp}", 5, smp, linux_checks(smp), exit_status=0,
+                   timeout=90, **LINUX) for smp in (1, 2, 4)]
+    cases.append(Case("native-linux-smp4", "native", 4, linux_checks(4), exit_status=0,
+                      timeout=90, **LINUX))
+    return cases + lab_fault_cases(5)
+
+
 def cases():
-    return native_cases() + lab1_cases() + lab2_cases() + lab3_cases() + lab4_cases()
+    return (native_cases() + lab1_cases() + lab2_cases() + lab3_cases() + lab4_cases()
+            + lab5_cases())

@@ -131,12 +131,14 @@ def printable(line):
 class Case:
     """What to boot and what its console must show. lab is an int or
     "native"; guest is a payload path relative to the tree (None: the test
-    guest); exit_status, when not None, adds an ExitStatus check."""
+    guest); initrd, a file QEMU loads for it (make's INITRD); exit_status,
+    when not None, adds an ExitStatus check."""
 
     def __init__(self, name, lab, smp, checks, guest=None, qemu_extra="",
-                 timeout=30, exit_status=None):
+                 timeout=30, exit_status=None, initrd=None):
         assert re.fullmatch(r"[\w.-]+", name), f"case name {name!r}: it names a log file"
         self.name, self.lab, self.smp, self.guest = name, lab, smp, guest
+        self.initrd = initrd
         self.qemu_extra, self.timeout, self.exit_status = qemu_extra, timeout, exit_status
         self.checks = list(checks)
         if exit_status is not None:
@@ -284,7 +286,7 @@ def make(tree, *args, timeout=BUILD_TIMEOUT):
 
 def build(lab, tree):
     """Builds a lab (or the test guest, for "native"). Returns (ok, output)."""
-    return make(tree, "guest") if lab == "native" else make(tree, "build", f"LAB={lab}")
+    return make(tree, "build-native") if lab == "native" else make(tree, "build", f"LAB={lab}")
 
 
 def run_case(case, tree):
@@ -295,6 +297,8 @@ def run_case(case, tree):
         args.append(f"LAB={case.lab}")
     if case.guest is not None:
         args.append(f"GUEST={case.guest}")
+    if case.initrd is not None:
+        args.append(f"INITRD={case.initrd}")
     ok, cmd = make(tree, *args, timeout=60)
     if not ok:
         return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)

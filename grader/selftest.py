@@ -164,8 +164,8 @@ def test_nonzero_exit_fails_exit_status():
 
 FAKE_MAKEFILE = """\
 # A stand-in for the labs' Makefile: "QEMU" is a shell script.
-.PHONY: guest build qemu-cmd-native
-guest:
+.PHONY: build-native build qemu-cmd-native
+build-native:
 \t@true
 build:
 \t@echo "hyp.c:1:1: error: expected ';'"; exit 2

@@ -178,6 +178,13 @@ int guestdt_build(void *buf, uint32_t size, const struct guestdt_config *c)
 
 	dtw_begin_node(&w, "chosen");
 	dtw_prop_string(&w, "bootargs", c->bootargs);
+	if (c->initrd_end > c->initrd_start) {
+		/* Linux reads these as 1 or 2 cells: 2 cells hold any address. */
+		uint32_t start[2] = { (uint32_t)(c->initrd_start >> 32), (uint32_t)c->initrd_start };
+		uint32_t end[2] = { (uint32_t)(c->initrd_end >> 32), (uint32_t)c->initrd_end };
+		dtw_prop_cells(&w, "linux,initrd-start", start, 2);
+		dtw_prop_cells(&w, "linux,initrd-end", end, 2);
+	}
 	dtw_end_node(&w);
 
 	guestdt_cpus(&w, c);

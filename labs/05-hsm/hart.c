@@ -86,6 +86,8 @@ int hart_start_secondaries(const struct platform *p)
 	printf("hyp: starting %d secondary harts\n", nharts - 1);
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
+		/* fence rw,rw: its struct hart is written before the hart can run. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		struct sbiret r = sbi_hart_start(h->hartid, (uint64_t)secondary_entry, (uint64_t)h);
 		if (r.error != SBI_SUCCESS) {
 			printf("hyp: error: hart %lu: the firmware refused hart_start: SBI error %ld\n",
@@ -155,10 +157,12 @@ void hart_ipi_test(void)
 		if (!h->online)
 			continue;
 		total++;
-		if (hart_wait_for(&h->wakeups, 1, 2, HART_ONLINE_TIMEOUT_MS) == 0)
-			woken++;
-		else
+		if (hart_wait_for(&h->wakeups, 1, 2, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu missed the broadcast IPI\n", h->hartid);
+		else if (__atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE) != 2)
+			printf("hyp: error: hart %lu woke %lu times for 2 IPIs\n", h->hartid, h->wakeups);
+		else
+			woken++;
 	}
 	printf("hyp: IPI to all %d parked harts: %d woken\n", total, woken);
 }

@@ -93,11 +93,37 @@ static void platform_init(uint64_t boot_hartid, uint64_t fdt)
 		       platform.nharts, platform.ncpus, HYP_MAX_HARTS);
 }
 
+/*
+ * Copies the initrd that QEMU loaded (-initrd, named in the firmware's
+ * /chosen) into guest RAM, just below the device tree, and returns its
+ * guest-physical start (0 if there is none).
+ */
+static uint64_t guest_initrd_load(void)
+{
+	uint64_t size = platform.initrd_end - platform.initrd_start;
+	uint64_t gpa = (GUEST_DTB_GPA - size) & ~(PAGE_SIZE - 1);
+	uint64_t hpa, perm;
+
+	if (size == 0)
+		return 0;
+	if (ranges_overlap(platform.initrd_start, platform.initrd_end, GUEST_RAM_HPA,
+			   GUEST_RAM_HPA + GUEST_RAM_SIZE))
+		panic("QEMU put the initrd inside guest RAM's host memory\n");
+	/* It must fit above a payload of the largest size we take. */
+	if (size > GUEST_DTB_GPA - GUEST_ENTRY - GUEST_PAYLOAD_MAX ||
+	    gstage_translate(&guest_gstage, gpa, &hpa, &perm) != 0)
+		panic("the initrd (%lu bytes) does not fit in guest RAM\n", size);
+	memcpy((void *)hpa, (const void *)platform.initrd_start, size);
+	printf("hyp: initrd: %lu bytes at guest-physical 0x%lx\n", size, gpa);
+	return gpa;
+}
+
 /* Builds the guest's device tree, for nvcpus vCPUs, in the last 2 MiB of its RAM. */
 static void guest_dtb_build(int nvcpus)
 {
 	static char isa[HART_ISA_MAX];
 	uint64_t hpa, perm;
+	uint64_t initrd = guest_initrd_load();
 
 	/* Every vCPU gets the boot hart's ISA, less what a guest cannot use. */
 	guestdt_isa(platform_isa(&platform, platform.hartids[0]), isa, sizeof(isa));
@@ -109,6 +135,8 @@ static void guest_dtb_build(int nvcpus)
 		.mem_base = GUEST_RAM_BASE,
 		.mem_size = GUEST_RAM_SIZE,
 		.bootargs = GUEST_BOOTARGS,
+		.initrd_start = initrd,
+		.initrd_end = initrd + (platform.initrd_end - platform.initrd_start),
 	};
 	if (gstage_translate(&guest_gstage, GUEST_DTB_GPA, &hpa, &perm) != 0)
 		panic("the guest device tree's place is not guest RAM\n");

@@ -197,6 +197,27 @@ static int platform_read_memory(const void *fdt, struct platform *p, const char 
 	return 0;
 }
 
+/*
+ * Reads /chosen's linux,initrd-start and linux,initrd-end, where QEMU (-initrd)
+ * or a boot loader put an initial RAM disk for Linux. Either 1 or 2 cells.
+ */
+static int platform_read_initrd(const void *fdt, struct platform *p, const char **why)
+{
+	int chosen = fdt_subnode(fdt, 0, "chosen");
+	int len_start, len_end;
+
+	if (chosen < 0 || fdt_prop(fdt, chosen, "linux,initrd-start", &len_start) == NULL)
+		return 0; /* no initrd: fine */
+	if (fdt_prop(fdt, chosen, "linux,initrd-end", &len_end) == NULL ||
+	    fdt_prop_cells(fdt, chosen, "linux,initrd-start", 0, len_start / 4, &p->initrd_start) != 0 ||
+	    fdt_prop_cells(fdt, chosen, "linux,initrd-end", 0, len_end / 4, &p->initrd_end) != 0 ||
+	    p->initrd_end < p->initrd_start) {
+		*why = "/chosen has a broken linux,initrd-start/end";
+		return -1;
+	}
+	return 0;
+}
+
 int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
 		  struct platform *p, const char **why)
 {
@@ -209,5 +230,7 @@ int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
 	}
 	if (platform_read_cpus(fdt, boot_hartid, p, why) != 0)
 		return -1;
-	return platform_read_memory(fdt, p, why);
+	if (platform_read_memory(fdt, p, why) != 0)
+		return -1;
+	return platform_read_initrd(fdt, p, why);
 }

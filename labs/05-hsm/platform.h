@@ -35,6 +35,7 @@ struct platform {
 	uint64_t boot_hartid;
 	char boot_isa[HART_ISA_MAX];              /* the boot hart's riscv,isa */
 	uint64_t mem_base, mem_size;              /* the first /memory range */
+	uint64_t initrd_start, initrd_end;        /* /chosen: QEMU's -initrd, or 0 */
 };
 
 /*
