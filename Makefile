@@ -174,7 +174,7 @@ guest-size-check:
 # Faulty device trees for the grader's lab 02+ cases: QEMU's own tree at
 # -smp 4, dumped, then edited by grader/dtb/edit.py. Boot one with
 # QEMU_EXTRA='-dtb build/dtb/cpu1-disabled.dtb' and SMP=4.
-DTB_EDITS := cpu1-disabled cpu2-no-h no-memory cpu3-no-reg extra-cpu9
+DTB_EDITS := cpu1-disabled cpu2-no-h no-memory cpu3-no-reg extra-cpu9 extra-cpu9-first
 $(B)/dtb/virt-smp4.dts: | check-tools
 	@mkdir -p $(@D)
 	timeout 20 $(QEMU) -M virt,dumpdtb=$(@D)/virt-smp4.dtb -smp 4 -m $(QEMU_MEM)M -nographic >/dev/null 2>&1

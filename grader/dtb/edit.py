@@ -43,15 +43,19 @@ EDITS = {
     "cpu3-no-reg": lambda d: in_node(d, "cpu@3", r"reg = <0x03>;", ""),
     # A fifth cpu, hart 9, that QEMU does not have: started, it never comes.
     "extra-cpu9": lambda d: add_cpu9(d),
+    # The same hart 9, listed first: the harts in use must still number 0..3.
+    "extra-cpu9-first": lambda d: add_cpu9(d, first=True),
 }
 
 
-def add_cpu9(dts):
-    """Copies cpu@3 as cpu@9 (without phandles, which must stay unique)."""
+def add_cpu9(dts, first=False):
+    """Copies cpu@3 as cpu@9 (without phandles, which must stay unique),
+    after cpu@3 or before cpu@0."""
     start, end = node_span(dts, "cpu@3")
     node = dts[start:end].replace("cpu@3", "cpu@9").replace("reg = <0x03>", "reg = <0x09>")
     node = re.sub(r"\s*phandle = <0x[0-9a-f]+>;", "", node)
-    return dts[:end] + "\n" + node + dts[end:]
+    at = node_span(dts, "cpu@0")[0] if first else end
+    return dts[:at] + node + "\n" + dts[at:]
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in EDITS:

@@ -18,7 +18,7 @@
 struct hart {
 	uint64_t stack_top; /* first: entry.S loads sp from it */
 	uint64_t hartid;
-	int index;          /* in platform.hartids: 0 is the boot hart */
+	int index;          /* 0 is the boot hart; from lab 04 on, the vCPU id */
 	int online;         /* set by the hart, with a store-release */
 	int entries;        /* times it came through secondary_entry */
 	uint64_t wakeups;   /* IPIs it saw in its park loop */
@@ -66,7 +66,7 @@ void hart_release_secondaries(void);
 /* Timer ticks (the time CSR) per millisecond, from the device tree. */
 uint64_t hart_ticks_per_ms(void);
 
-/* How many harts are online. */
+/* How many harts are in use: those online when the secondaries were released. */
 int hart_count_online(void);
 
 /* Where a secondary hart enters C, from entry.S. */

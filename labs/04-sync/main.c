@@ -139,6 +139,7 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	int online = hart_start_secondaries(&platform);
 	hart_ipi_test();
 	hart_release_secondaries();
+	online = hart_count_online(); /* fixed now: a hart that comes later is left out */
 	torture_run(0, online);
 	guest_memory_init();
 

@@ -53,7 +53,7 @@ struct vcpu *vm_add_vcpu(struct vm *vm, uint64_t id)
 	 * boot hart's "all in". */
 	printf("hyp: hart %lu: vCPU %lu created, powered off\n", hart_self()->hartid, id);
 	/*
-	 * INITED_VCPUS. amoadd.w.rl: the vCPU is in vcpus[] before the count
+	 * INITED_VCPUS. fence iorw,ow; amoadd.w: the vCPU is in vcpus[] before the count
 	 * says so; pairs with the load-acquire in vm_vcpus_in().
 	 */
 	__atomic_fetch_add(&vm->inited_vcpus, 1, __ATOMIC_RELEASE);

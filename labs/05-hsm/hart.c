@@ -30,6 +30,7 @@ static int nharts;
 static uint8_t hart_stacks[HYP_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
 static uint64_t ticks_per_ms;
 static int released; /* set by the boot hart: parked secondaries may go on */
+static int nharts_used; /* harts online when released, numbered 0.. */
 
 static void hart_set_self(struct hart *h)
 {
@@ -218,6 +219,15 @@ static int hart_is_released(void *arg)
 
 void hart_release_secondaries(void)
 {
+	/*
+	 * The harts in use from now on are those online now, numbered 0.. with
+	 * no gaps: the number is a hart's vCPU id and its torture slot. A hart
+	 * that comes later than this gets -1 and is left out.
+	 */
+	nharts_used = 0;
+	for (int i = 0; i < nharts; i++)
+		harts[i].index = __atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE) ? nharts_used++ : -1;
+	/* Pairs with the load-acquire in hart_is_released(): indexes first. */
 	__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
 	hart_ipi_all();
 }
@@ -245,6 +255,10 @@ void hart_secondary_main(struct hart *h)
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
 	/* Parked until the boot hart has finished its IPI test. */
 	hart_park_until(h, hart_is_released, NULL);
+	if (h->index < 0) {
+		printf("hyp: hart %lu came online too late: not used\n", h->hartid);
+		hart_park_until(h, NULL, NULL);
+	}
 
 	torture_run(h->index, hart_count_online());
 
@@ -276,8 +290,5 @@ uint64_t hart_ticks_per_ms(void)
 
 int hart_count_online(void)
 {
-	int n = 0;
-	for (int i = 0; i < nharts; i++)
-		n += __atomic_load_n(&harts[i].online, __ATOMIC_ACQUIRE);
-	return n;
+	return nharts_used;
 }

@@ -1,12 +1,15 @@
 /*
  * spinlock.c: locks built from RISC-V atomics.
  *
- * GCC's __atomic builtins compile to single instructions here (objdump -d
+ * What GCC 12 makes of the __atomic builtins here (objdump -d
  * build/lab4/hyp.elf shows them):
- *   __atomic_exchange_n(p, 1, ACQUIRE)   amoswap.w.aq  a5, a4, (a0)
- *   __atomic_fetch_add(p, 1, RELAXED)    amoadd.w      a5, a4, (a0)
- *   __atomic_load_n(p, ACQUIRE)          lw a5, 0(a0); fence r,rw
- *   __atomic_store_n(p, 0, RELEASE)      fence rw,w; sw zero, 0(a0)
+ *   __atomic_exchange_n(p, 1, ACQUIRE)   amoswap.w.aq a5, a5, (a0)
+ *   __atomic_fetch_add(p, 1, RELAXED)    amoadd.w     a4, a5, (a0)
+ *   __atomic_load_n(p, ACQUIRE)          lw a5, 0(a3); fence   (fence = fence iorw,iorw)
+ *   __atomic_store_n(p, 0, RELEASE)      fence iorw,ow; amoswap.w zero, zero, (a0)
+ * The ISA manual's recommended mapping (appendix "Mappings from Memory
+ * Models") uses lighter fences (fence r,rw; fence rw,w; sw); GCC 12's are
+ * stronger, and so also correct.
  * Acquire keeps the critical section's accesses after the lock is taken;
  * release keeps them before it is given back. Each acquire below pairs with
  * the release of the previous holder.
@@ -60,7 +63,7 @@ void spin_unlock(struct spinlock *lk)
 	if (__atomic_load_n(&lk->holder, __ATOMIC_RELAXED) != lock_me())
 		panic("spin_unlock: hart %ld does not hold %s\n", lock_me(), lk->name);
 	__atomic_store_n(&lk->holder, -1, __ATOMIC_RELAXED);
-	/* fence rw,w; sw: pairs with the amoswap.w.aq of the next holder. */
+	/* fence iorw,ow; amoswap.w: pairs with the amoswap.w.aq of the next holder. */
 	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
 	intr_pop_off();
 }
@@ -72,7 +75,7 @@ void ticket_lock(struct ticketlock *lk)
 		panic("ticket_lock: hart %ld already holds %s\n", lock_me(), lk->name);
 	/* amoadd.w: my ticket. No ordering needed yet: nothing is protected. */
 	uint32_t ticket = __atomic_fetch_add(&lk->next, 1, __ATOMIC_RELAXED);
-	/* lw; fence r,rw: pairs with the store-release in ticket_unlock(). */
+	/* lw; fence: pairs with the store-release in ticket_unlock(). */
 	while (__atomic_load_n(&lk->owner, __ATOMIC_ACQUIRE) != ticket)
 		;
 	__atomic_store_n(&lk->holder, lock_me(), __ATOMIC_RELAXED);
@@ -92,7 +95,7 @@ void ticket_unlock(struct ticketlock *lk)
 void barrier_wait(struct barrier *b, uint32_t n)
 {
 	uint32_t round = __atomic_load_n(&b->round, __ATOMIC_ACQUIRE);
-	/* amoadd.w.aqrl: the last to arrive sees n - 1 and opens the next round. */
+	/* fence iorw,ow; amoadd.w.aq: the last to arrive sees n - 1 and opens the next round. */
 	if (__atomic_fetch_add(&b->arrived, 1, __ATOMIC_ACQ_REL) == n - 1) {
 		__atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);
 		/* Pairs with the load-acquire of round by the waiting harts. */

@@ -24,7 +24,6 @@ static struct ticketlock ticket = TICKETLOCK_INIT("torture ticket lock");
 static struct barrier barrier;
 static uint64_t counter;                /* the shared one */
 static uint64_t counts[HYP_MAX_HARTS];  /* each hart's own additions */
-static uint64_t deadline;               /* in time-CSR ticks */
 
 /* Read, pause, write: a wide window for a lost update if the lock fails. */
 static void counter_bump(void)
@@ -37,13 +36,13 @@ static void counter_bump(void)
 
 static void torture_one(int index, int nharts, int use_ticket, const char *name)
 {
-	if (index == 0) {
+	if (index == 0)
 		counter = 0;
-		deadline = csr_read(time) + TORTURE_MS * hart_ticks_per_ms();
-	}
-	/* The barrier publishes counter and deadline (it releases and acquires). */
+	/* The barrier publishes the reset counter (it releases and acquires). */
 	barrier_wait(&barrier, (uint32_t)nharts);
 
+	/* Each hart's own TORTURE_MS from when it leaves the barrier. */
+	uint64_t deadline = csr_read(time) + TORTURE_MS * hart_ticks_per_ms();
 	uint64_t mine = 0;
 	while (csr_read(time) < deadline) {
 		if (use_ticket)

@@ -86,7 +86,7 @@ void vcpu_request_ipi(struct vcpu *v)
 
 uint64_t vcpu_request_fence(struct vcpu *v)
 {
-	/* amoadd.d.aqrl: the asker's earlier stores (new page tables) come first. */
+	/* fence iorw,ow; amoadd.d.aq: the asker's earlier stores (new page tables) come first. */
 	uint64_t ticket = __atomic_add_fetch(&v->fences_asked, 1, __ATOMIC_ACQ_REL);
 	vcpu_kick(v);
 	return ticket;
