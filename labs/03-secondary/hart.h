@@ -6,8 +6,10 @@
 #ifndef HART_H
 #define HART_H
 
-/* For entry.S: where struct hart keeps the top of the hart's stack. */
+/* For entry.S: where struct hart keeps the top of the hart's stack, its hart id, and its size. */
 #define HART_STACK_TOP 0
+#define HART_HARTID 8
+#define HART_SIZE 40
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -24,6 +26,11 @@ struct hart {
 	uint64_t wakeups;   /* IPIs it saw in its park loop */
 };
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");
+_Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "entry.S");
+_Static_assert(sizeof(struct hart) == HART_SIZE, "entry.S");
+
+/* Every hart's state; entry.S searches it for a hart that came in at _start. */
+extern struct hart harts[HYP_MAX_HARTS];
 
 /* This hart's state (tp). */
 static inline struct hart *hart_self(void)

@@ -25,7 +25,7 @@
 
 extern char secondary_entry[];
 
-static struct hart harts[HYP_MAX_HARTS];
+struct hart harts[HYP_MAX_HARTS];
 static int nharts;
 static uint8_t hart_stacks[HYP_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
 static uint64_t ticks_per_ms;
