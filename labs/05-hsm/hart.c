@@ -185,14 +185,14 @@ void hart_park_until(struct hart *h, int (*done)(void *arg), void *arg)
 	 */
 	csr_set(sie, 1UL << IRQ_S_SOFT);
 	for (;;) {
+		/* A parked vCPU's hart still does the fences others ask of it. */
+		if (h->vcpu != NULL)
+			vcpu_handle_requests(h->vcpu);
 		/*
 		 * Check before sleeping. An IPI sent after done() became true
 		 * stays pending in sip until cleared below, so the wfi after a
 		 * false check cannot miss it.
 		 */
-		/* A parked vCPU's hart still does the fences others ask of it. */
-		if (h->vcpu != NULL)
-			vcpu_handle_requests(h->vcpu);
 		if (done != NULL && done(arg))
 			break;
 		wfi();

@@ -278,8 +278,15 @@ void vcpu_run(struct vcpu *v)
 	for (;;) {
 		/* Before each entry: what other harts asked for, and hart_stop. */
 		vcpu_handle_requests(v);
-		if (vcpu_get_state(v) == VCPU_POWERED_OFF)
+		if (vcpu_get_state(v) == VCPU_STOPPING) {
+			/* Leave nothing behind: no deadline, no pending guest interrupt. */
+			sbi_set_timer(UINT64_MAX);
+			csr_clear(sie, 1UL << IRQ_S_TIMER);
+			csr_write(hvip, 0);
+			/* STOP_PENDING -> STOPPED: only now may hart_start restart it. */
+			vcpu_set_state(v, VCPU_POWERED_OFF);
 			return;
+		}
 		/* sret goes to sepc, in V=1 (hstatus.SPV), VS or VU (sstatus.SPP). */
 		csr_write(sepc, v->pc);
 		csr_set(hstatus, HSTATUS_SPV);

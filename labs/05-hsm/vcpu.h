@@ -28,13 +28,12 @@ _Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S"
 
 /*
  * A vCPU's run state (the seed's PoweredOff, Runnable, Running, plus
- * Suspended). A vCPU is created PoweredOff: it has no entry point until the
- * guest gives it one with SBI HSM hart_start. To the guest these are the HSM
- * states STOPPED, START_PENDING, STARTED and SUSPENDED.
+ * Suspended and Stopping). A vCPU is created PoweredOff: it has no entry
+ * point until the guest gives it one with SBI HSM hart_start. To the guest
+ * these are the HSM states STOPPED, START_PENDING, STARTED, SUSPENDED and
+ * STOP_PENDING (hart_stop called, its hart not yet out of the guest).
  */
-enum vcpu_state { VCPU_POWERED_OFF, VCPU_RUNNABLE, VCPU_RUNNING, VCPU_SUSPENDED };
-
-
+enum vcpu_state { VCPU_POWERED_OFF, VCPU_RUNNABLE, VCPU_RUNNING, VCPU_SUSPENDED, VCPU_STOPPING };
 
 struct vcpu {
 	struct vcpu_context ctx; /* first: sscratch points here in the guest */

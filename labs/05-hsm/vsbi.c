@@ -285,6 +285,8 @@ static long vsbi_hsm_state(enum vcpu_state s)
 		return SBI_HSM_STATE_STARTED;
 	case VCPU_SUSPENDED:
 		return SBI_HSM_STATE_SUSPENDED;
+	case VCPU_STOPPING:
+		return SBI_HSM_STATE_STOP_PENDING;
 	}
 	return SBI_HSM_STATE_STOPPED;
 }
@@ -336,8 +338,8 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 		return (struct sbiret){ SBI_SUCCESS, 0 };
 	}
 	case SBI_HSM_HART_STOP:
-		/* STARTED -> STOPPED: vcpu_run() returns and the hart parks. */
-		vcpu_set_state(v, VCPU_POWERED_OFF);
+		/* STARTED -> STOP_PENDING; vcpu_run() makes it STOPPED on its way out. */
+		vcpu_set_state(v, VCPU_STOPPING);
 		return (struct sbiret){ VSBI_NO_RETURN, 0 };
 	case SBI_HSM_HART_GET_STATUS:
 		if (id >= (uint64_t)vm->nvcpus_expected)
