@@ -87,7 +87,7 @@ int hart_start_secondaries(const struct platform *p)
 	printf("hyp: starting %d secondary harts\n", nharts - 1);
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
-		/* fence rw,rw: its struct hart is written before the hart can run. */
+		/* fence (iorw,iorw): its struct hart is written before the hart can run. */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		struct sbiret r = sbi_hart_start(h->hartid, (uint64_t)secondary_entry, (uint64_t)h);
 		if (r.error != SBI_SUCCESS) {
