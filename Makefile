@@ -48,7 +48,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 
 .PHONY: all setup test check-tools grade host-test fuzz guest guest-native gdb \
-	qemu-cmd qemu-cmd-native build build-native clean FORCE
+	qemu-cmd qemu-cmd-native support build build-native clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -182,11 +182,15 @@ $(B)/dtb/virt-smp4.dts: | check-tools
 $(B)/dtb/%.dtb: $(B)/dtb/virt-smp4.dts grader/dtb/edit.py
 	python3 grader/dtb/edit.py $* < $< | $(DTC) -q -I dts -O dtb -o $@ -
 
-# For the grader: build one lab, then print the exact QEMU command it boots.
-build: $(B)/lab$(LAB)/hyp.elf guest $(B)/payloads/hello.bin \
-	$(if $(filter-out 1,$(LAB)),$(DTB_EDITS:%=$(B)/dtb/%.dtb)) $(if $(filter 5,$(LAB)),linux)
+# What the grader boots the labs with: the test guests, the other payload,
+# the crafted device trees and Linux. It builds them in its own checkout,
+# also when it grades another (grader/gradelib.py).
+support: guest $(B)/payloads/hello.bin $(DTB_EDITS:%=$(B)/dtb/%.dtb) linux
+# One lab and everything its grader cases boot; then `make qemu-cmd` prints
+# the exact QEMU command of a case.
+build: $(B)/lab$(LAB)/hyp.elf support
 # The same for the native (OpenSBI alone) reference runs.
-build-native: guest linux
+build-native: support
 qemu-cmd:
 	@:$(info $(call QEMU_CMD,$(LAB)))
 # The same for the test guest (or GUEST=) on OpenSBI alone.

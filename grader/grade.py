@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """The grader: boots each lab's cases in QEMU and checks their consoles.
 
-    python3 grader/grade.py [--lab N|native] [--smp 1,4] [--jobs J] [--tree PATH] [--list]
+    python3 grader/grade.py [--lab N|native] [--smp 1,4] [--jobs J] [--tree PATH]
+                            [--repeat N] [--mttcg] [--verbose] [--list]
+                            [--json F] [--junit F] [--gradescope F]
 
---tree grades another checkout with the checks of this one. Console logs go
-to TREE/build/grade/<case>.log. Exit status 1 if any check failed.
+--tree grades another checkout (a student's) with the checks, the Makefile
+and the test guests of this one. Console logs go to TREE/build/grade/<case>.log;
+the reports to TREE/build/grade/results.json, junit.xml and gradescope.json
+unless --json, --junit or --gradescope name other files. Exit status 1 if
+any check failed.
 """
 import argparse
+import copy
 import os
 import sys
+import time
 
 import checks
 import gradelib
+import report
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = gradelib.ROOT
+MTTCG = "-accel tcg,thread=multi"
 
 
 def select(cases, lab=None, smp=None):
@@ -26,6 +35,55 @@ def select(cases, lab=None, smp=None):
     return cases
 
 
+def with_mttcg(case):
+    """The case under real parallelism: one host thread per hart. (QEMU 7.2
+    already defaults to it for riscv64 on x86 hosts; this makes it explicit,
+    so a QEMU or host with another default cannot hide a race.)"""
+    if "-accel" in case.qemu_extra:
+        return case
+    case = copy.copy(case)
+    case.qemu_extra = (case.qemu_extra + " " + MTTCG).strip()
+    return case
+
+
+def repeated(cases, n):
+    """Each case n times in a row, named <case>-run1 .. -runN so that each
+    run keeps its own log; `base` and `run` say where a run came from."""
+    if n == 1:
+        return cases
+    out = []
+    for case in cases:
+        for i in range(1, n + 1):
+            run = copy.copy(case)
+            run.name, run.base, run.run = f"{case.name}-run{i}", case.name, i
+            out.append(run)
+    return out
+
+
+def summary_line(result):
+    passed, failed, points, possible = result.tally()
+    word = "PASS" if not failed else "FAIL"
+    return f"{word} {result.case.name}: {points}/{possible} points, {result.seconds:.1f} s"
+
+
+def flaky(results):
+    """With --repeat: the checks that passed in some runs of a case and
+    failed in others, as lines 'case: check (failed k of n runs)'."""
+    runs = {}
+    for r in results:
+        base = getattr(r.case, "base", r.case.name)
+        for name, _, ok, _, _ in r.outcomes:
+            runs.setdefault((base, name), []).append(ok)
+    return [f"{base}: {name} (failed {oks.count(False)} of {len(oks)} runs)"
+            for (base, name), oks in runs.items() if True in oks and False in oks]
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def main():
     gradelib.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Grade the labs in QEMU.")
@@ -33,8 +91,22 @@ def main():
     ap.add_argument("--smp", help="only these SMP values, e.g. 1,4")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="QEMU runs at a time")
     ap.add_argument("--tree", default=ROOT, help="the checkout to grade (default: this one)")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run each case N times, to expose races that show now and then")
+    ap.add_argument("--mttcg", action="store_true",
+                    help=f"boot every case with {MTTCG} (one host thread per hart)")
+    ap.add_argument("--verbose", "-v", action="store_true", help="list passed checks too")
     ap.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    ap.add_argument("--json", help="write the results as JSON here")
+    ap.add_argument("--junit", help="write JUnit XML here")
+    ap.add_argument("--gradescope", help="write Gradescope's results.json here")
     args = ap.parse_args()
+    if args.repeat < 1 or args.jobs < 1:
+        ap.error("--repeat and --jobs take a number of at least 1")
+    tree = os.path.abspath(args.tree)
+    if not os.path.isdir(os.path.join(tree, "labs")):
+        print(f"grade: {tree} is not a checkout of the labs (it has no labs/ directory)")
+        return 2
 
     all_cases = checks.cases()
     names = [c.name for c in all_cases]
@@ -43,19 +115,41 @@ def main():
     if not cases:
         print(f"grade: no cases for lab {args.lab or 'any'}, smp {args.smp or 'any'}")
         return 1
+    if args.mttcg:
+        cases = [with_mttcg(c) for c in cases]
+    cases = repeated(cases, args.repeat)
     if args.list:
         for c in cases:
-            print(f"{c.name}  lab {c.lab}  smp {c.smp}  {len(c.checks)} checks")
+            print(f"{c.name}  lab {c.lab}  smp {c.smp}  {len(c.checks)} checks  {c.qemu_extra}")
         return 0
 
-    tally = [0, 0, 0, 0]  # checks passed, checks failed, points earned, points possible
-    for result in gradelib.grade(cases, args.tree, args.jobs):
-        print(result.report(), flush=True)
-        tally = [a + b for a, b in zip(tally, result.tally())]
-    passed, failed, points, total = tally
-    print(f"grade: {passed} passed, {failed} failed")
-    print(f"points: {points}/{total}")
-    return 1 if failed else 0
+    start = time.monotonic()
+    results = []
+    for result in gradelib.grade(cases, tree, args.jobs):
+        failed = result.tally()[1]
+        print(result.report() if failed or args.verbose else summary_line(result), flush=True)
+        results.append(result)
+    seconds = time.monotonic() - start
+
+    print()
+    print(report.table(results))
+    out = os.path.join(tree, "build", "grade")
+    files = [(args.json or os.path.join(out, "results.json"), report.to_json(results, tree, seconds)),
+             (args.junit or os.path.join(out, "junit.xml"), report.to_junit(results, seconds)),
+             (args.gradescope or os.path.join(out, "gradescope.json"),
+              report.to_gradescope(results, seconds))]
+    for path, text in files:
+        write(path, text)
+    print("reports: " + ", ".join(os.path.relpath(p) for p, _ in files))
+    if args.repeat > 1:
+        unsteady = flaky(results)
+        print(f"flaky: {len(unsteady)} checks passed in some runs and failed in others"
+              + "".join(f"\n  {line}" for line in unsteady))
+    t = report.totals(results)
+    print(f"time: {seconds:.1f} s for {len(results)} runs, {args.jobs} at a time")
+    print(f"points: {t['points']}/{t['possible']}")
+    print(f"grade: {t['passed']} passed, {t['failed']} failed")
+    return 1 if t["failed"] else 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@ the console output split at '\\n' with every '\\r' removed. Failures are
 reported in the style of xv6's gradelib: the console lines around the spot,
 marked GOOD (matched), BAD (must not appear) or MISSING (never matched).
 
+Which tree is which: the grader's own checkout (ROOT) supplies the
+Makefile, the test guests, the crafted device trees and Linux; the tree being
+graded (a student's, with --tree) supplies only the hypervisor's sources.
+So a student can change how their hypervisor is built from labs/ and
+common/, but not the guest that tests it nor the QEMU command that boots it.
+
 Python 3 standard library only, so that the grader runs wherever QEMU does.
 """
 import os
@@ -22,6 +28,7 @@ MAX_MARKED = 40      # marked lines shown at most, so a flood stays readable
 MAX_WIDTH = 300      # characters shown of one console line
 MAX_OUTPUT = 8 << 20  # console bytes kept; a runaway guest must not eat memory
 BUILD_TIMEOUT = 600
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # ---- checks ----
@@ -149,9 +156,9 @@ class Result:
     """One run of a case: its console lines, how QEMU ended, and each check's
     outcome as (name, points, ok, expected, context)."""
 
-    def __init__(self, case, lines=(), status=None, timed_out=False, log=None):
+    def __init__(self, case, lines=(), status=None, timed_out=False, log=None, seconds=0.0):
         self.case, self.lines, self.status, self.timed_out = case, list(lines), status, timed_out
-        self.log, self.outcomes = log, []
+        self.log, self.outcomes, self.seconds = log, [], seconds
 
     def add(self, name, points, ok, expected="", context=()):
         self.outcomes.append((name, points, ok, expected, list(context)))
@@ -177,9 +184,9 @@ class Result:
         return "\n".join(out)
 
 
-def judge(case, lines, status=0, timed_out=False, log=None):
+def judge(case, lines, status=0, timed_out=False, log=None, seconds=0.0):
     """Applies the case's checks to console lines; the grader without QEMU."""
-    result = Result(case, lines, status, timed_out, log)
+    result = Result(case, lines, status, timed_out, log, seconds)
     if timed_out:
         # The checks still run, to show how far the guest got before it hung.
         result.add("timeout", 0, False, f"timed out after {case.timeout} s", show(lines, tail=True))
@@ -274,9 +281,11 @@ def make_env():
     return env
 
 
-def make(tree, *args, timeout=BUILD_TIMEOUT):
-    """Runs make in tree. Returns (ok, output text)."""
-    out, status, timed_out = run_command(["make", "-s", "--no-print-directory", "-C", tree, *args],
+def make(tree, *args, timeout=BUILD_TIMEOUT, support=ROOT):
+    """Runs make in tree with the Makefile of support (the grader's
+    checkout). Returns (ok, output text)."""
+    out, status, timed_out = run_command(["make", "-s", "--no-print-directory", "-C", tree,
+                                          "-f", os.path.join(support, "Makefile"), *args],
                                          timeout, env=make_env())
     text = out.decode("utf-8", errors="replace")
     if timed_out:
@@ -284,22 +293,32 @@ def make(tree, *args, timeout=BUILD_TIMEOUT):
     return status == 0 and not timed_out, text
 
 
-def build(lab, tree):
-    """Builds a lab (or the test guest, for "native"). Returns (ok, output)."""
-    return make(tree, "build-native") if lab == "native" else make(tree, "build", f"LAB={lab}")
+def build(lab, tree, support=ROOT):
+    """Builds a lab's hypervisor in tree (nothing for "native": the test
+    guest is support's). Returns (ok, output)."""
+    if lab == "native":
+        return True, ""
+    return make(tree, f"build/lab{lab}/hyp.elf", support=support)
 
 
-def run_case(case, tree):
-    """Boots the case's lab (already built) and judges its console."""
+def in_support(path, support):
+    """A path under build/ names a file of the grader's checkout (a test
+    guest, a crafted device tree, Linux): made absolute there."""
+    return os.path.join(support, path) if path.startswith("build/") else path
+
+
+def run_case(case, tree, support=ROOT):
+    """Boots the case's lab (already built) and judges its console. The test
+    guest and every build/ file the case names come from support."""
+    guest = case.guest or "build/guest/guest.bin"
+    extra = " ".join(in_support(word, support) for word in case.qemu_extra.split())
     args = ["qemu-cmd-native" if case.lab == "native" else "qemu-cmd",
-            f"SMP={case.smp}", f"QEMU_EXTRA={case.qemu_extra}"]
+            f"SMP={case.smp}", f"QEMU_EXTRA={extra}", f"GUEST={in_support(guest, support)}"]
     if case.lab != "native":
         args.append(f"LAB={case.lab}")
-    if case.guest is not None:
-        args.append(f"GUEST={case.guest}")
     if case.initrd is not None:
-        args.append(f"INITRD={case.initrd}")
-    ok, cmd = make(tree, *args, timeout=60)
+        args.append(f"INITRD={in_support(case.initrd, support)}")
+    ok, cmd = make(tree, *args, timeout=60, support=support)
     if not ok:
         return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
     return execute(case, cmd.strip(), tree)
@@ -308,12 +327,14 @@ def run_case(case, tree):
 def execute(case, cmd, tree):
     """Runs the shell command cmd in tree as the case's boot: saves the
     console to build/grade/<case>.log there, then judges it."""
+    start = time.monotonic()
     out, status, timed_out = run_command(cmd, case.timeout, cwd=tree)
+    seconds = time.monotonic() - start
     log = os.path.join(tree, "build", "grade", case.name + ".log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "wb") as f:
         f.write(out)
-    return judge(case, split_lines(out), status, timed_out, log)
+    return judge(case, split_lines(out), status, timed_out, log, seconds)
 
 
 def not_run(case, step, expected, output):
@@ -326,16 +347,31 @@ def not_run(case, step, expected, output):
     return result
 
 
-def grade(cases, tree, jobs=1, stop=None):
+_support_lock = threading.Lock()
+_support_built = {}  # support tree -> (ok, output) of its `make support`
+
+
+def build_support(support):
+    """Builds the grader's test guests, device trees and Linux, once per
+    process: mutants.py grades many trees at once, all with one support."""
+    with _support_lock:
+        if support not in _support_built:
+            _support_built[support] = make(support, "support", support=support)
+        return _support_built[support]
+
+
+def grade(cases, tree, jobs=1, stop=None, support=ROOT):
     """Builds each lab of the cases once, then runs the cases, `jobs` at a
     time, and yields their results in case order. If stop(names of the
     checks failed so far) is true, cases not yet started yield None: this
     saves mutants.py from waiting on every timeout of a hanging mutant."""
-    tree = os.path.abspath(tree)
+    tree, support = os.path.abspath(tree), os.path.abspath(support)
+    ready = build_support(support)
     built = {}
-    for case in cases:  # one at a time: two labs' builds share build/guest
+    for case in cases:
         if case.lab not in built:
-            built[case.lab] = build(case.lab, tree)
+            ok, output = build(case.lab, tree, support)
+            built[case.lab] = (ok, output) if ready[0] else (False, ready[1])
     failed, lock = set(), threading.Lock()
 
     def one(case):
@@ -343,7 +379,7 @@ def grade(cases, tree, jobs=1, stop=None):
             if stop is not None and stop(failed):
                 return None
         ok, output = built[case.lab]
-        result = run_case(case, tree) if ok else not_run(
+        result = run_case(case, tree, support) if ok else not_run(
             case, "build", f"building lab {case.lab} failed", output)
         with lock:
             failed.update(result.failed_names())

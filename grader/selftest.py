@@ -5,13 +5,17 @@ Each test_* function raises AssertionError when the engine misjudges.
 Closes with 'selftest: N passed, N failed'.
 """
 import glob
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
 import checks
+import grade as grade_cli
+import report
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, execute, grade, judge,
                      split_lines)
 
@@ -164,10 +168,10 @@ def test_nonzero_exit_fails_exit_status():
 
 FAKE_MAKEFILE = """\
 # A stand-in for the labs' Makefile: "QEMU" is a shell script.
-.PHONY: build-native build qemu-cmd-native
-build-native:
+.PHONY: support qemu-cmd-native
+support:
 \t@true
-build:
+build/lab1/hyp.elf:
 \t@echo "hyp.c:1:1: error: expected ';'"; exit 2
 qemu-cmd-native:
 \t@echo 'sh fake-qemu.sh $(SMP)'
@@ -182,14 +186,81 @@ def test_grade_builds_and_runs_through_make():
         with open(os.path.join(tree, "fake-qemu.sh"), "w") as f:
             f.write(FAKE_QEMU)
         lab1 = Case("lab1", 1, 2, [Absent("x", "x"), Absent("y", "y")])
-        results = list(grade(checks.native_cases() + [lab1], tree, jobs=2))
-        assert [r.tally()[1] for r in results] == [0, 0, 3], [r.report() for r in results]
-        ok, text = outcome(results[2], "build")
+        results = list(grade(checks.native_cases() + [lab1], tree, jobs=2, support=tree))
+        want = [0] * len(checks.native_cases()) + [3]
+        assert [r.tally()[1] for r in results] == want, [r.report() for r in results]
+        ok, text = outcome(results[-1], "build")
         assert not ok and "error: expected ';'" in text, text
-        assert outcome(results[2], "x")[1] == "not run: the build failed"
+        assert outcome(results[-1], "x")[1] == "not run: the build failed"
         # stop: once a check has failed, cases not yet started are skipped.
-        results = list(grade([lab1, native(4)], tree, jobs=1, stop=bool))
+        results = list(grade([lab1, native(4)], tree, jobs=1, stop=bool, support=tree))
         assert results[0].tally()[1] == 3 and results[1] is None
+
+
+def sample_results():
+    """A passing and a failing run of native-smp4, the second with garbage
+    bytes and a control character in its console."""
+    good = judge(native(4), split_lines(GOOD), status=0, log="build/grade/a.log", seconds=1.5)
+    bad = judge(native(4), split_lines(GOOD.replace(b"all checks", b"\x1b[31m\xff\x00 FAIL"))
+                + ["guest: \x07<&>"], status=3, log="build/grade/b.log")
+    return [good, bad]
+
+
+def test_table_sums_points():
+    text = report.table(sample_results())
+    assert "  all checks passed      -      -    1/2      -      -    1/2" in text, text
+    assert text.splitlines()[-1].split()[-1] == "7/10", text
+    assert text.splitlines()[-2].split() == ["native", "-", "-", "7/10", "-", "-", "7/10"], text
+
+
+def test_junit_validates_against_schema():
+    xml = report.to_junit(sample_results(), 2.5)
+    schema = os.path.join(os.path.dirname(os.path.abspath(__file__)), "junit.xsd")
+    with tempfile.NamedTemporaryFile("w", suffix=".xml") as f:
+        f.write(xml)
+        f.flush()
+        ok = subprocess.run(["xmllint", "--noout", "--schema", schema, f.name],
+                            capture_output=True, text=True)
+        assert ok.returncode == 0, ok.stderr
+        # The schema can fail: a testcase without its required name.
+        f.seek(0)
+        f.truncate()
+        f.write(xml.replace('<testcase name="greeting"', "<testcase"))
+        f.flush()
+        bad = subprocess.run(["xmllint", "--noout", "--schema", schema, f.name],
+                             capture_output=True, text=True)
+        assert bad.returncode != 0 and "name" in bad.stderr, bad.stderr
+    assert 'failures="3"' in xml and "MISSING" in xml, xml
+
+
+def test_gradescope_fields():
+    data = json.loads(report.to_gradescope(sample_results(), 2.5))
+    assert report.gradescope_problems(data) == [], report.gradescope_problems(data)
+    assert data["score"] == 7 and sum(t["max_score"] for t in data["tests"]) == 10
+    failed = [t for t in data["tests"] if t["status"] == "failed"]
+    assert len(failed) == 3 and all(t["score"] == 0 and t["output"] for t in failed)
+    data["tests"][0]["status"] = "ok"
+    data["stdout_visibility"] = "public"
+    del data["score"]
+    del data["tests"][1]["score"]
+    assert len(report.gradescope_problems(data)) == 3, report.gradescope_problems(data)
+
+
+def test_json_round_trip():
+    data = json.loads(report.to_json(sample_results(), "/tree", 2.5))
+    assert data["totals"] == {"passed": 7, "failed": 3, "points": 7, "possible": 10}, data
+    assert data["cases"][1]["status"] == 3 and data["cases"][1]["log"] == "build/grade/b.log"
+
+
+def test_repeat_and_mttcg():
+    cases = grade_cli.repeated([native(4)], 3)
+    assert [c.name for c in cases] == [f"native-smp4-run{i}" for i in (1, 2, 3)]
+    assert all(report.column(c) == 4 for c in cases), "runs keep their column"
+    results = [judge(c, split_lines(GOOD), status=0) for c in cases]
+    results[1] = judge(cases[1], split_lines(GOOD)[:-1], status=0)
+    assert grade_cli.flaky(results) == ["native-smp4: all checks passed (failed 1 of 3 runs)"]
+    multi = grade_cli.with_mttcg(native(4))
+    assert multi.qemu_extra == "-accel tcg,thread=multi" and native(4).qemu_extra == ""
 
 
 def main():
