@@ -4,7 +4,8 @@
 #   make test               everything the project checks
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
 #   make lab1-gdb / make gdb LAB=1
-#   make grade [LAB=n]      the grader
+#   make grade [LAB=n]      the grader (grader/README.md)
+#   make handout            the student tree, solutions taken out, in build/handout
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
@@ -47,7 +48,7 @@ lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 
-.PHONY: all setup test check-tools grade host-test fuzz guest guest-native gdb \
+.PHONY: all setup test check-tools grade handout host-test fuzz guest guest-native gdb \
 	qemu-cmd qemu-cmd-native support build build-native clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
@@ -65,9 +66,16 @@ check-tools:
 test: check-tools
 	@python3 grader/test.py
 
+# make grade [LAB=n] [SMP=1,4] [GRADE_FLAGS='--repeat 3 --mttcg --tree DIR ...']
+GRADE_FLAGS ?=
 grade: check-tools
 	@python3 grader/grade.py $(if $(filter command line,$(origin LAB)),--lab $(LAB)) \
-		$(if $(filter command line,$(origin SMP)),--smp $(SMP))
+		$(if $(filter command line,$(origin SMP)),--smp $(SMP)) $(GRADE_FLAGS)
+
+# The student tree: each lab's solution regions stubbed (grader/handout.py).
+HANDOUT ?= $(B)/handout
+handout:
+	@python3 grader/handout.py --out $(HANDOUT)
 
 host-test:
 	@$(MAKE) -s -C tests/host

@@ -15,6 +15,7 @@ import traceback
 
 import checks
 import grade as grade_cli
+import handout
 import report
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, execute, grade, judge,
                      split_lines)
@@ -261,6 +262,40 @@ def test_repeat_and_mttcg():
     assert grade_cli.flaky(results) == ["native-smp4: all checks passed (failed 1 of 3 runs)"]
     multi = grade_cli.with_mttcg(native(4))
     assert multi.qemu_extra == "-accel tcg,thread=multi" and native(4).qemu_extra == ""
+
+
+REGIONS = """int f(int x)
+{
+\t/* BEGIN SOLUTION (lab 1): double x */
+\tx *= 2;
+\t/* END SOLUTION (lab 1) */
+\t/* BEGIN SOLUTION (lab 2): return x plus one */
+\treturn x + 1;
+\t/* END SOLUTION (lab 2), handout: (void)x;
+\t   return 0; */
+}"""
+
+
+def test_handout_regions():
+    lab2 = handout.strip_regions(REGIONS, 2, "f.c")
+    assert lab2 == "int f(int x)\n{\n\tx *= 2;\n\t/* Lab 2: return x plus one. */\n" \
+                   "\t(void)x;\n\treturn 0;\n}", lab2
+    lab1 = handout.strip_regions(REGIONS.replace("lab 2", "lab 1"), 1, "f.c")
+    assert "x *= 2" not in lab1 and "/* Lab 1: double x. */" in lab1, lab1
+    for bad, why in [(REGIONS.replace("\t/* END SOLUTION (lab 1) */\n", ""), "inside the region"),
+                     (REGIONS.replace("/* BEGIN SOLUTION (lab 1): double x */", ""), "without its BEGIN"),
+                     (REGIONS.replace(" */\n}", "\n}"), "has no */"),
+                     (REGIONS.replace("(lab 1): double", "lab 1: double"), "not in the form")]:
+        try:
+            handout.strip_regions(bad, 2, "f.c")
+            raise AssertionError(f"accepted a broken region ({why})")
+        except handout.MarkerError as e:
+            assert why in str(e) and str(e).startswith("f.c:"), e
+    try:
+        handout.strip_regions(REGIONS, 1, "f.c")
+        raise AssertionError("accepted a lab 2 region in lab 1")
+    except handout.MarkerError as e:
+        assert "a lab 2 region in lab 1" in str(e), e
 
 
 def main():

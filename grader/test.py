@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """make test: every check the project runs, closing with 'N passed, N failed'.
 
-The parts, in order: the grader's self-tests, the host unit tests, the
-grader over every case, and the mutants. Each part prints its own output and
+The parts, in order: the grader's self-tests, the host unit tests, a short
+fuzz run, the grader over every case, the mutants, and the handout (it must
+fail where the solution passes). Each part prints its own output and
 ends with a line '... N passed, N failed'; the totals close this one.
 """
 import os
@@ -51,12 +52,13 @@ def main():
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
              ("grade", [PY, "grader/grade.py"]),
-             ("mutants", [PY, "grader/mutants.py"])]
+             ("mutants", [PY, "grader/mutants.py"]),
+             ("handout", [PY, "grader/handout.py", "--check"])]
     deadline = time.monotonic() + BUDGET
     passed = failed = 0
     summary = []
     for name, argv in parts:
-        print(f"=== {name}: {' '.join(argv[-1:] if argv[0] == PY else argv)}", flush=True)
+        print(f"=== {name}: {' '.join(argv[1:] if argv[0] == PY else argv)}", flush=True)
         if name == "host tests" and not os.path.exists(os.path.join(ROOT, "tests/host/Makefile")):
             summary.append(f"{name}: skipped, tests/host/Makefile does not exist yet")
             continue

@@ -84,6 +84,7 @@ int hart_start_secondaries(const struct platform *p)
 		harts[i].stack_top = (uint64_t)&hart_stacks[i][HART_STACK_SIZE];
 	}
 
+	/* BEGIN SOLUTION (lab 3): start each secondary with hart_start, wait until it is online */
 	printf("hyp: starting %d secondary harts\n", nharts - 1);
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
@@ -107,6 +108,7 @@ int hart_start_secondaries(const struct platform *p)
 		       st.error ? "unknown" : hsm_state_name(st.value));
 		online++;
 	}
+	/* END SOLUTION (lab 3), handout: (void)hsm_state_name; */
 	printf("hyp: %d of %d harts online\n", online, nharts);
 	return online;
 }

@@ -52,9 +52,11 @@ void spin_lock(struct spinlock *lk)
 	/* Only the holder writes holder, so reading it without the lock is safe here. */
 	if (__atomic_load_n(&lk->holder, __ATOMIC_RELAXED) == lock_me())
 		panic("spin_lock: hart %ld already holds %s\n", lock_me(), lk->name);
+	/* BEGIN SOLUTION (lab 4): take the lock: swap in 1 until the old value was 0 */
 	/* amoswap.w.aq: pairs with the store-release in spin_unlock(). */
 	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
 		;
+	/* END SOLUTION (lab 4) */
 	__atomic_store_n(&lk->holder, lock_me(), __ATOMIC_RELAXED);
 }
 
@@ -63,8 +65,10 @@ void spin_unlock(struct spinlock *lk)
 	if (__atomic_load_n(&lk->holder, __ATOMIC_RELAXED) != lock_me())
 		panic("spin_unlock: hart %ld does not hold %s\n", lock_me(), lk->name);
 	__atomic_store_n(&lk->holder, -1, __ATOMIC_RELAXED);
+	/* BEGIN SOLUTION (lab 4): release the lock, after every access made under it */
 	/* fence iorw,ow; amoswap.w: pairs with the amoswap.w.aq of the next holder. */
 	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
+	/* END SOLUTION (lab 4) */
 	intr_pop_off();
 }
 

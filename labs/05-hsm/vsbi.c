@@ -95,6 +95,7 @@ static int vsbi_find(uint64_t eid)
 static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	(void)v;
+	/* BEGIN SOLUTION (lab 1): answer the Base extension's functions (SBI chapter 4) */
 	switch (fid) {
 	case SBI_BASE_GET_SPEC_VERSION:
 		return (struct sbiret){ SBI_SUCCESS, SBI_SPEC_VERSION(2, 0) };
@@ -112,6 +113,8 @@ static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	default:
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	}
+	/* END SOLUTION (lab 1), handout: (void)fid; (void)a;
+	   return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 }; */
 }
 
 /* Legacy extensions return their result in a0 alone. */
@@ -325,6 +328,7 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 
 	switch (fid) {
 	case SBI_HSM_HART_START: {
+		/* BEGIN SOLUTION (lab 5): check the hart and address, power the vCPU on, wake its hart */
 		if (id >= (uint64_t)vm->nvcpus_expected)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 		if (!vsbi_guest_code(v, a[1]))
@@ -336,6 +340,7 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 		/* Its hart sleeps in wfi until this IPI; then it runs it (STARTED). */
 		sbi_send_ipi(1, target->hartid);
 		return (struct sbiret){ SBI_SUCCESS, 0 };
+		/* END SOLUTION (lab 5), handout: return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 }; */
 	}
 	case SBI_HSM_HART_STOP:
 		/* STARTED -> STOP_PENDING; vcpu_run() makes it STOPPED on its way out. */

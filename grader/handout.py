@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""make handout: the student's tree, with each lab's solution taken out.
+
+    python3 grader/handout.py [--out DIR]    write the handout (build/handout)
+    python3 grader/handout.py --check        ... and prove it is graded right
+
+The lab sources fence the code a student writes between two comment lines:
+
+    /* BEGIN SOLUTION (lab 3): start every other hart and wait for it */
+    ...the solution...
+    /* END SOLUTION (lab 3), handout: (void)hsm_state_name; */
+
+In labs/0N-*, the regions of lab N become the comment `/* Lab N: <what
+to write>. */` and the stub after `handout:` (one line; none if absent),
+which compiles and boots but does not do the work. The regions of earlier
+labs keep their code and lose their markers: lab N starts from a working
+lab N-1, as the labs themselves do. The handout leaves out the mutants
+(their patches quote the solution), and section 4 of each lab README (the
+tour of the new code quotes it too).
+
+--check writes the handout, then grades one boot of each lab at SMP=4 in
+it and in this checkout: on the handout the checks of CHECKS must fail and
+the hypervisor must still boot (print its banner); on the solution the
+same checks must pass. Closes with 'handout: N passed, N failed'.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import checks
+import gradelib
+
+ROOT = gradelib.ROOT
+BEGIN = re.compile(r"^(\s*)/\* BEGIN SOLUTION \(lab (\d)\): (.+) \*/$")
+# The END comment may run on over more lines, when the stub needs them.
+END = re.compile(r"^\s*/\* END SOLUTION \(lab (\d)\)(?:, handout: (.*?))?\s*(\*/)?$")
+MARKER = re.compile(r"(BEGIN|END) SOLUTION")
+LEFT_OUT = ("grader/mutants/",)
+
+# What each lab's stubs must break, case by case: the checks that fail on
+# the handout and pass on the solution.
+CHECKS = {
+    1: ("lab1-smp4", ["sbi-base", "sbi-errors"]),
+    2: ("lab2-smp4", ["device-tree", "guest-dtb"]),
+    3: ("lab3-smp4", ["secondaries-online", "all-online", "ipis"]),
+    4: ("lab4-smp4", ["torture"]),
+    5: ("lab5-smp4", ["guest-harts-up", "hsm-start-stop"]),
+}
+
+
+class MarkerError(Exception):
+    pass
+
+
+def strip_regions(text, lab, where):
+    """text with lab `lab`'s regions stubbed and earlier labs' unwrapped."""
+    lines, out, region = text.split("\n"), [], None  # region: (indent, lab, what, line number)
+    i = 0
+    while i < len(lines):
+        line, number = lines[i], i + 1
+        begin, end = BEGIN.match(line), END.match(line)
+        i += 1
+        if begin:
+            if region:
+                raise MarkerError(f"{where}:{number}: BEGIN SOLUTION inside the region of line {region[3]}")
+            region = (begin.group(1), int(begin.group(2)), begin.group(3), number)
+            if region[1] > lab:
+                raise MarkerError(f"{where}:{number}: a lab {region[1]} region in lab {lab}")
+        elif end:
+            if not region or int(end.group(1)) != region[1]:
+                raise MarkerError(f"{where}:{number}: END SOLUTION without its BEGIN (lab {end.group(1)})")
+            stub = [end.group(2) or ""]
+            while not end.group(3) and not stub[-1].endswith("*/"):
+                if i == len(lines):
+                    raise MarkerError(f"{where}:{number}: the END SOLUTION comment has no */")
+                stub.append(lines[i].strip())
+                i += 1
+            stub[-1] = stub[-1].removesuffix("*/")
+            indent, region_lab, what, _ = region
+            if region_lab == lab:
+                out.append(f"{indent}/* Lab {lab}: {what}. */")
+                out += [indent + s.strip() for s in stub if s.strip()]
+            region = None
+        elif MARKER.search(line):
+            raise MarkerError(f"{where}:{number}: a marker line not in the form BEGIN/END SOLUTION (lab N)")
+        elif region is None or region[1] < lab:
+            out.append(line)
+    if region:
+        raise MarkerError(f"{where}:{region[3]}: BEGIN SOLUTION without its END")
+    return "\n".join(out)
+
+
+def without_tour(readme):
+    """A lab README without its section 4, which quotes the solution."""
+    return re.sub(r"(?ms)^## 4\. .*?(?=^## 5\. )",
+                  "## 4. A tour of the new code\n\n"
+                  "Left out of the handout: it quotes the solution. The regions to\n"
+                  "write are the comments `Lab N:` in this lab's sources.\n\n", readme)
+
+
+def tracked_files():
+    out = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
+                          "--exclude-standard"], capture_output=True, check=True).stdout
+    return [n for n in out.decode().split("\0")
+            if n and os.path.isfile(os.path.join(ROOT, n)) and not n.startswith(LEFT_OUT)]
+
+
+def write_handout(dest):
+    """Writes the handout tree to dest. Returns the number of regions."""
+    shutil.rmtree(dest, ignore_errors=True)
+    regions = 0
+    for name in tracked_files():
+        src, dst = os.path.join(ROOT, name), os.path.join(dest, name)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        lab = re.match(r"labs/0(\d)-[^/]+/", name)
+        if lab and name.endswith((".c", ".h", ".S")):
+            with open(src) as f:
+                text = f.read()
+            regions += sum(1 for line in text.split("\n")
+                           if BEGIN.match(line) and BEGIN.match(line).group(2) == lab.group(1))
+            with open(dst, "w") as f:
+                f.write(strip_regions(text, int(lab.group(1)), name))
+        elif lab and name.endswith("/README.md"):
+            with open(src) as f:
+                text = f.read()
+            with open(dst, "w") as f:
+                f.write(without_tour(text))
+        else:
+            shutil.copy2(src, dst)
+    return regions
+
+
+def check(dest):
+    """Grades the handout and the solution. Returns (passed, failed)."""
+    by_name = {c.name: c for c in checks.cases()}
+    cases = [by_name[name] for name, _ in CHECKS.values()]
+    handout = list(gradelib.grade(cases, dest, jobs=os.cpu_count()))
+    solution = list(gradelib.grade(cases, ROOT, jobs=os.cpu_count()))
+    passed = failed = 0
+    for (lab, (name, want)), h, s in zip(CHECKS.items(), handout, solution):
+        h_failed, s_failed = set(h.failed_names()), set(s.failed_names())
+        banner = f"hyp: RISC-V hypervisor lab {lab:02d}, booted on hart"
+        problems = []
+        if "build" in h_failed:
+            problems.append("the handout does not build:\n" + h.report())
+        elif not any(banner in line for line in h.lines):
+            problems.append(f"the handout does not boot: no line '{banner}' in {h.log}")
+        problems += [f"{c} passes on the handout" for c in want if c not in h_failed]
+        problems += [f"{c} fails on the solution" for c in want if c in s_failed]
+        if problems:
+            failed += 1
+            print(f"FAIL lab {lab} ({name}): " + "; ".join(problems))
+        else:
+            passed += 1
+            print(f"PASS lab {lab} ({name}): the handout boots and fails {', '.join(want)}; "
+                  f"the solution passes them")
+    return passed, failed
+
+
+def main():
+    gradelib.end_runs_on_signals()
+    ap = argparse.ArgumentParser(description="Write the student handout.")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "handout"))
+    ap.add_argument("--check", action="store_true", help="grade the handout and the solution")
+    args = ap.parse_args()
+    dest = os.path.abspath(args.out)
+    if dest == ROOT or ROOT.startswith(dest + os.sep):
+        print(f"handout: refusing to write over the repository ({dest})")
+        return 2
+    try:
+        regions = write_handout(dest)
+    except MarkerError as e:
+        print(f"handout: error: {e}")
+        if args.check:
+            print("handout: 0 passed, 1 failed")
+        return 1
+    print(f"handout: wrote {dest} ({regions} solution regions stubbed)")
+    if not args.check:
+        return 0
+    passed, failed = check(dest)
+    if regions == 0:
+        print("FAIL no solution regions in labs/")
+        failed += 1
+    print(f"handout: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
