@@ -6,6 +6,7 @@
 #   make lab1-gdb / make gdb LAB=1
 #   make grade [LAB=n]      the grader (grader/README.md)
 #   make handout            the student tree, solutions taken out, in build/handout
+#   make walkthrough [LAB=n] each lab's gdb walkthrough (README), run and checked
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
@@ -48,8 +49,8 @@ lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 
-.PHONY: all setup test check-tools grade handout host-test fuzz guest guest-native gdb \
-	qemu-cmd qemu-cmd-native support build build-native clean FORCE
+.PHONY: all setup test check-tools grade handout walkthrough host-test fuzz guest guest-native \
+	gdb qemu-cmd qemu-cmd-native support build build-native clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -76,6 +77,10 @@ grade: check-tools
 HANDOUT ?= $(B)/handout
 handout:
 	@python3 grader/handout.py --out $(HANDOUT)
+
+# Each lab's walkthrough.gdb, the gdb session of its README, run and checked.
+walkthrough: check-tools
+	@python3 grader/walkthrough.py $(if $(filter command line,$(origin LAB)),--lab $(LAB))
 
 host-test:
 	@$(MAKE) -s -C tests/host
@@ -142,9 +147,12 @@ QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSB
 define LAB_RULES
 $(B)/lab$(1)/config.h: FORCE
 	@mkdir -p $$(@D)
-	@printf '#define GUEST_MEM_MIB %s\n#define GUEST_RAM_HPA %s\n#define LAB_NUMBER %s\n#define GUEST_BOOTARGS "%s"\n' \
-		'$(GUEST_MEM)' '$(GUEST_RAM_HPA)UL' '$(1)' '$(BOOTARGS)' > $$@.tmp
-	@cmp -s $$@.tmp $$@ && rm $$@.tmp || mv $$@.tmp $$@
+	@# A temporary file of its own: two makes at once (the grader and a
+	@# student's make) must not move each other's file away.
+	@tmp=$$$$(mktemp $$@.XXXXXX) && \
+	printf '#define GUEST_MEM_MIB %s\n#define GUEST_RAM_HPA %s\n#define LAB_NUMBER %s\n#define GUEST_BOOTARGS "%s"\n' \
+		'$(GUEST_MEM)' '$(GUEST_RAM_HPA)UL' '$(1)' '$(BOOTARGS)' > $$$$tmp && \
+	{ cmp -s $$$$tmp $$@ && rm $$$$tmp || mv $$$$tmp $$@; }
 
 $(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
 		$(COMMON_SRCS) $(wildcard common/include/*.h) common/payload.ld \

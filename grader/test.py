@@ -2,8 +2,8 @@
 """make test: every check the project runs, closing with 'N passed, N failed'.
 
 The parts, in order: the grader's self-tests, the host unit tests, a short
-fuzz run, the grader over every case, the mutants, and the handout (it must
-fail where the solution passes). Each part prints its own output and
+fuzz run, the grader over every case, the mutants, the handout (it must
+fail where the solution passes), and each lab's gdb walkthrough. Each part prints its own output and
 ends with a line '... N passed, N failed'; the totals close this one.
 """
 import os
@@ -49,11 +49,13 @@ def run_part(argv, limit):
 
 def main():
     parts = [("grader selftest", [PY, "grader/selftest.py"]),
+             ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
              ("grade", [PY, "grader/grade.py"]),
              ("mutants", [PY, "grader/mutants.py"]),
-             ("handout", [PY, "grader/handout.py", "--check"])]
+             ("handout", [PY, "grader/handout.py", "--check"]),
+             ("gdb walkthroughs", [PY, "grader/walkthrough.py"])]
     deadline = time.monotonic() + BUDGET
     passed = failed = 0
     summary = []
