@@ -5,6 +5,7 @@
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
 #   make lab1-gdb / make gdb LAB=1
 #   make grade [LAB=n]      the grader
+#   make readme-check [LAB=n]   the READMEs' transcripts against real boots
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
@@ -47,7 +48,7 @@ lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 
-.PHONY: all setup test check-tools grade host-test fuzz guest guest-native gdb \
+.PHONY: all setup test check-tools grade readme-check host-test fuzz guest guest-native gdb \
 	qemu-cmd qemu-cmd-native build build-native clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
@@ -68,6 +69,10 @@ test: check-tools
 grade: check-tools
 	@python3 grader/grade.py $(if $(filter command line,$(origin LAB)),--lab $(LAB)) \
 		$(if $(filter command line,$(origin SMP)),--smp $(SMP))
+
+# The READMEs' console transcripts, booted and compared (grader/readme_output.py).
+readme-check: check-tools
+	@python3 grader/readme_output.py $(if $(filter command line,$(origin LAB)),--lab $(LAB))
 
 host-test:
 	@$(MAKE) -s -C tests/host
