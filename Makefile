@@ -7,6 +7,7 @@
 #   make grade [LAB=n]      the grader (grader/README.md)
 #   make handout            the student tree, solutions taken out, in build/handout
 #   make walkthrough [LAB=n] each lab's gdb walkthrough (README), run and checked
+#   make readme-check [LAB=n] the READMEs' transcripts against real boots
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
@@ -49,8 +50,8 @@ lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 
-.PHONY: all setup test check-tools grade handout walkthrough host-test fuzz guest guest-native \
-	gdb qemu-cmd qemu-cmd-native support build build-native clean FORCE
+.PHONY: all setup test check-tools grade handout walkthrough readme-check host-test fuzz guest \
+	guest-native gdb qemu-cmd qemu-cmd-native support build build-native clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -81,6 +82,10 @@ handout:
 # Each lab's walkthrough.gdb, the gdb session of its README, run and checked.
 walkthrough: check-tools
 	@python3 grader/walkthrough.py $(if $(filter command line,$(origin LAB)),--lab $(LAB))
+
+# The READMEs' console transcripts, booted and compared (grader/readme_output.py).
+readme-check: check-tools
+	@python3 grader/readme_output.py $(if $(filter command line,$(origin LAB)),--lab $(LAB))
 
 host-test:
 	@$(MAKE) -s -C tests/host

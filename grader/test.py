@@ -3,8 +3,10 @@
 
 The parts, in order: the grader's self-tests, the host unit tests, a short
 fuzz run, the grader over every case, the mutants, the handout (it must
-fail where the solution passes), and each lab's gdb walkthrough. Each part prints its own output and
-ends with a line '... N passed, N failed'; the totals close this one.
+fail where the solution passes), each lab's gdb walkthrough, and the
+READMEs' console transcripts compared with real boots. Each part prints its
+own output and ends with a line '... N passed, N failed'; the totals close
+this one.
 """
 import os
 import re
@@ -55,7 +57,9 @@ def main():
              ("grade", [PY, "grader/grade.py"]),
              ("mutants", [PY, "grader/mutants.py"]),
              ("handout", [PY, "grader/handout.py", "--check"]),
-             ("gdb walkthroughs", [PY, "grader/walkthrough.py"])]
+             ("gdb walkthroughs", [PY, "grader/walkthrough.py"]),
+             ("readme selftest", [PY, "grader/readme_output.py", "--selftest"]),
+             ("readme transcripts", [PY, "grader/readme_output.py"])]
     deadline = time.monotonic() + BUDGET
     passed = failed = 0
     summary = []
