@@ -140,6 +140,11 @@ def timed_out_run(script, timeout, within):
         elapsed = time.monotonic() - t0
         pgid = int(open(os.path.join(tree, "pid")).read())
         assert elapsed < within, f"took {elapsed:.1f} s"
+        # SIGKILL is sent before execute() returns, but a busy machine may
+        # take a moment to finish the killed processes off.
+        gone = time.monotonic() + 2
+        while live_members(pgid) and time.monotonic() < gone:
+            time.sleep(0.05)
         assert live_members(pgid) == 0, f"process group {pgid} outlived the run"
         ok, text = outcome(r, "timeout")
         assert not ok and f"timed out after {timeout} s" in text, r.report()
