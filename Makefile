@@ -11,6 +11,7 @@
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
+#   make bench              lab 05 against OpenSBI alone: SBI call, hart_start, Linux boot
 
 SMP ?= 4
 GUEST_MEM ?= 128
@@ -51,7 +52,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 
 .PHONY: all setup test check-tools grade handout walkthrough readme-check host-test fuzz guest \
-	guest-native gdb qemu-cmd qemu-cmd-native support build build-native clean FORCE
+	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -139,6 +140,16 @@ linux-native: linux
 	$(MAKE) guest-native SMP=$(SMP) GUEST=$(LINUX)/Image INITRD=$(LINUX)/initramfs.cpio \
 		BOOTARGS='console=hvc0 earlycon=sbi'
 .PHONY: linux lab5-linux linux-native
+
+# ---- make bench (bench/) ----
+# A payload that times its SBI (bench/guest.c), and the driver that boots it
+# on lab 05 and on OpenSBI alone, boots Linux both ways and prints a table.
+BENCH_SRCS := bench/entry.S bench/guest.c $(COMMON_SRCS)
+$(B)/bench/guest.elf: $(BENCH_SRCS) $(wildcard common/include/*.h) common/payload.ld | check-tools
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCH_SRCS)
+bench: check-tools
+	@python3 bench/bench.py
 
 # ---- the labs ----
 # INITRD=file: QEMU loads it and names it in /chosen; lab 05 hands it to the guest.

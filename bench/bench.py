@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+"""make bench: lab 05's hypervisor against OpenSBI alone, on this machine.
+
+    python3 bench/bench.py [--linux-runs N]
+
+Builds what it needs (with make), then boots the bench guest (bench/guest.c)
+natively and under lab 05, boots Linux with 4 vCPUs both ways, and times
+the grader. Prints a table and writes build/bench/bench.json and
+build/bench/bench.svg. bench/README.md says what each figure means.
+
+Every QEMU run has a time limit and stdin /dev/null. Python 3 standard
+library only.
+"""
+import argparse
+import bisect
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "grader"))
+import gradelib  # noqa: E402  (found through the path set just above)
+
+OUT = os.path.join(ROOT, "build", "bench")
+GUEST = "build/bench/guest.bin"
+GUEST_ELF = os.path.join(ROOT, "build", "bench", "guest.elf")
+HYP_ELF = os.path.join(ROOT, "build", "lab5", "hyp.elf")
+OPENSBI_ELF = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+OBJDUMP = "riscv64-unknown-elf-objdump"
+NM = "riscv64-unknown-elf-nm"
+ICOUNT = "-icount shift=0"
+LINUX = dict(GUEST="build/linux/Image", INITRD="build/linux/initramfs.cpio")
+LINUX_SMP = 4
+LINUX_INIT = re.compile(rf"^init: {LINUX_SMP} CPUs online")
+BENCH_LINE = re.compile(r"^bench: (\S+)((?: [\w-]+=\S+)*)$")
+BOOT_TIMEOUT = 120      # s, one QEMU run
+GRADE_TIMEOUT = 1800    # s, the whole grader
+
+# What the lead asked for, beside each figure: lab 05 / native at most this.
+TARGETS = {"sbi-roundtrip": 0.5, "hart-start": 1.0, "linux-boot": 1.5}
+
+
+def die(message):
+    print(f"bench: error: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def make(*args):
+    ok, out = gradelib.make(ROOT, *args)
+    if not ok:
+        die(f"make {' '.join(args)} failed:\n{out}")
+    return out
+
+
+def qemu_cmd(lab, smp, extra="", **variables):
+    """The QEMU command line make would run, for lab 5 or "native"."""
+    args = ["qemu-cmd-native" if lab == "native" else "qemu-cmd", f"SMP={smp}",
+            f"QEMU_EXTRA={extra}"] + [f"{k}={v}" for k, v in variables.items()]
+    if lab != "native":
+        args.append(f"LAB={lab}")
+    return make(*args).strip()
+
+
+def boot(cmd, timeout=BOOT_TIMEOUT, on_line=None):
+    """Runs the shell command cmd (a QEMU) in its own process group, stdin
+    /dev/null, and reads its console line by line; on_line(line, seconds
+    since start) sees each line as it comes. After timeout seconds the group
+    is killed. Returns (lines, exit status, timed out)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, start_new_session=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    gradelib._running.add(proc.pid)  # so that Ctrl-C ends it (end_runs_on_signals)
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
+    timer = threading.Timer(timeout, expire)
+    timer.start()
+    lines = []
+    for raw in proc.stdout:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n").replace("\r", "")
+        lines.append(line)
+        if on_line is not None:
+            on_line(line, time.monotonic() - start)
+    status = proc.wait()
+    timer.cancel()
+    gradelib._running.discard(proc.pid)
+    proc.stdout.close()
+    return lines, status, expired.is_set()
+
+
+def bench_lines(lines):
+    """{"sbi-roundtrip": {"min": 286, ...}, ...} from the bench guest's lines."""
+    found = {}
+    for line in lines:
+        m = BENCH_LINE.match(line)
+        if m:
+            found[m.group(1)] = {k: int(v, 0) if re.fullmatch(r"(0x)?[0-9a-f]+", v) else v
+                                 for k, v in (kv.split("=", 1) for kv in m.group(2).split())}
+    return found
+
+
+def boot_bench(lab, smp, extra="", on_line=None):
+    """Boots the bench guest; its parsed lines. Stops on any failure."""
+    cmd = qemu_cmd(lab, smp, extra, GUEST=GUEST)
+    lines, status, timed_out = boot(cmd, on_line=on_line)
+    found = bench_lines(lines)
+    what = f"the bench guest ({'lab 05' if lab == 5 else 'native'}, SMP={smp}, '{extra}')"
+    if timed_out or status != 0 or found.get("done", {}).get("failures") != 0:
+        tail = "\n".join(lines[-15:])
+        die(f"{what} failed (status {status}, timed out {timed_out}):\n{tail}")
+    return found
+
+
+# ---- exact instruction counts from QEMU's instruction trace ----
+
+class Image:
+    """What objdump and nm say about one ELF file: each wfi's address, the
+    bench guest's two bracketed ecalls, and function names by address."""
+
+    def __init__(self, path, symbols=True):
+        text = subprocess.run([OBJDUMP, "-d", path], capture_output=True, text=True,
+                              check=True).stdout
+        insns = re.findall(r"^[ \t]*([0-9a-f]+):[ \t]+[0-9a-f]+[ \t]+(\S+)[ \t]*(\S*)", text, re.M)
+        insns = [(int(a, 16), op, args) for a, op, args in insns]
+        self.wfi = {a for a, op, _ in insns if op == "wfi"}
+        # rdinstret; ecall; rdinstret [; wfi]: the round trip, or hart_start.
+        self.roundtrip_ecall = self.start_ecall = None
+        for i in range(1, len(insns) - 2):
+            if insns[i][1] == "ecall" and insns[i - 1][1] == insns[i + 1][1] == "rdinstret":
+                if insns[i + 2][1] == "wfi":
+                    self.start_ecall = insns[i][0]
+                else:
+                    self.roundtrip_ecall = insns[i][0]
+        self.starts, self.names = [], []
+        if symbols:
+            out = subprocess.run([NM, "-n", path], capture_output=True, text=True,
+                                 check=True).stdout
+            for addr, kind, name in re.findall(r"^([0-9a-f]+) ([tT]) (\S+)$", out, re.M):
+                self.starts.append(int(addr, 16))
+                self.names.append(name)
+        self.symbols = {n: a for a, n in zip(self.starts, self.names)}
+
+    def name(self, pc):
+        i = bisect.bisect_right(self.starts, pc) - 1
+        return self.names[i] if i >= 0 else "?"
+
+
+TRACE_LINE = re.compile(rb"^Trace (\d+): 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/([0-9a-f]+)/")
+
+
+def trace_mode(flags):
+    """QEMU 7.2's riscv TB flags: bits 0-1 the privilege level; bit 15
+    (HLSX) is set in M-mode and in HS-mode, never at V=1."""
+    priv, hlsx = flags & 3, (flags >> 15) & 1
+    return "M" if priv == 3 else ("HS" if hlsx else "VS") if priv == 1 else "U"
+
+
+def read_trace(path):
+    """Each hart's executed instructions in order, as (pc, mode) lists."""
+    harts = {}
+    with open(path, "rb") as f:
+        for line in f:
+            m = TRACE_LINE.match(line)
+            if m:
+                harts.setdefault(int(m.group(1)), []).append(
+                    (int(m.group(2), 16), trace_mode(int(m.group(3), 16))))
+    return harts
+
+
+def trace_bench(lab):
+    """Boots the bench guest at SMP=2 with QEMU's per-instruction trace
+    switched on (through the monitor) once the guest says hello, and counts
+    the instructions of each SBI round trip and each hart_start."""
+    log = os.path.join(OUT, f"trace-{'lab5' if lab == 5 else 'native'}.log")
+    sock = os.path.join(OUT, "monitor.sock")
+    for path in (log, sock):
+        if os.path.exists(path):
+            os.remove(path)
+    extra = f"-monitor unix:{sock},server=on,wait=off -D {log}"
+
+    def on_line(line, _):
+        # The guest sleeps 100 ms after its hello: switch the trace on now.
+        if line.startswith("bench: hello"):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(sock)
+                s.sendall(b"singlestep on\nlog exec,nochain\n")
+                time.sleep(0.2)  # let the monitor read both before we hang up
+    boot_bench(lab, 2, extra, on_line)
+    counts = count_trace(read_trace(log), lab)
+    for path in (log, sock):
+        if os.path.exists(path):
+            os.remove(path)
+    return counts
+
+
+def count_trace(harts, lab):
+    """From a trace: the instructions of each round trip and each hart_start,
+    and the function profile of the median ones."""
+    guest = Image(GUEST_ELF)
+    hyp = Image(HYP_ELF) if lab == 5 else None
+    sbi = Image(OPENSBI_ELF, symbols=False)
+    guest_mode = "VS" if lab == 5 else "HS"  # natively the guest is the S-mode payload
+
+    def where(pc, mode):
+        if mode == "M":
+            return "OpenSBI"
+        if mode == guest_mode:
+            return "guest"
+        return hyp.name(pc)
+
+    def is_wfi(pc, mode):
+        image = sbi if mode == "M" else guest if mode == guest_mode else hyp
+        return pc in image.wfi
+
+    def path(insns, i):
+        """From the guest's ecall at insns[i] to its next guest instruction."""
+        j = i + 1
+        while j < len(insns) and insns[j][1] != guest_mode:
+            j += 1
+        return [where(pc, mode) for pc, mode in insns[i:j]]
+
+    roundtrips, starts = [], []
+    entry = guest.symbols["bench_secondary_entry"]
+    for hart, insns in harts.items():
+        for i, (pc, mode) in enumerate(insns):
+            if mode != guest_mode:
+                continue
+            if pc == guest.roundtrip_ecall:
+                roundtrips.append(path(insns, i))
+            elif pc == guest.start_ecall:
+                starts.append(("caller", hart, path(insns, i)))
+            elif pc == entry:
+                # The target: from just after its last wfi to here.
+                j = i - 1
+                while j >= 0 and not is_wfi(*insns[j]):
+                    j -= 1
+                # None: its wfi came before the trace began (the first start).
+                starts.append(("target", hart, [where(p, m) for p, m in insns[j + 1:i]]
+                               if j >= 0 else None))
+    callers = [p for kind, _, p in starts if kind == "caller"]
+    targets = [p for kind, _, p in starts if kind == "target"]
+    if not roundtrips or len(callers) != len(targets):
+        die(f"the trace is incomplete: {len(roundtrips)} round trips, "
+            f"{len(callers)} hart_start calls, {len(targets)} targets")
+    # The i-th call started the i-th target: both harts keep their order.
+    pairs = [(c, t) for c, t in zip(callers, targets) if t is not None]
+    if not pairs:
+        die("the trace holds no whole hart_start")
+    callers, targets = [c for c, _ in pairs], [t for _, t in pairs]
+    # The starter executes 2 more instructions before it sleeps: rdinstret, wfi.
+    totals = sorted(len(c) + 2 + len(t) for c, t in zip(callers, targets))
+    return {
+        "roundtrip": summary([len(p) for p in roundtrips]),
+        "roundtrip_profile": profile(median_path(roundtrips)),
+        "start_total": summary(totals),
+        "start_caller": summary([len(p) for p in callers]),
+        "start_caller_profile": profile(median_path(callers)),
+        "start_target": summary([len(p) for p in targets]),
+        "start_target_profile": profile(median_path(targets)),
+    }
+
+
+def median_path(paths):
+    return sorted(paths, key=len)[len(paths) // 2]
+
+
+def profile(path):
+    """[(where, instructions)] in the order the path first reaches each."""
+    counts = {}
+    for name in path:
+        counts[name] = counts.get(name, 0) + 1
+    return list(counts.items())
+
+
+def summary(values):
+    values = sorted(values)
+    return {"min": values[0], "median": values[len(values) // 2], "max": values[-1],
+            "n": len(values)}
+
+
+# ---- Linux and the grader: wall time ----
+
+def linux_boot(lab):
+    """Seconds from starting QEMU to Linux's init line."""
+    cmd = qemu_cmd(lab, LINUX_SMP, **LINUX)
+    seen = []
+    lines, status, timed_out = boot(cmd, on_line=lambda line, t: seen.append(t)
+                                    if LINUX_INIT.match(line) else None)
+    if not seen or status != 0:
+        tail = "\n".join(lines[-10:])
+        die(f"Linux ({'lab 05' if lab == 5 else 'native'}) did not reach init "
+            f"(status {status}, timed out {timed_out}):\n{tail}")
+    return seen[0]
+
+
+def grade_time():
+    """The grader's wall time, every lab already built; and its last line."""
+    start = time.monotonic()
+    out, status, timed_out = gradelib.run_command([sys.executable, "grader/grade.py"],
+                                                  GRADE_TIMEOUT, cwd=ROOT,
+                                                  env=gradelib.make_env())
+    seconds = time.monotonic() - start
+    tally = [line for line in gradelib.split_lines(out) if line.startswith("grade: ")]
+    if timed_out:
+        die(f"the grader timed out after {GRADE_TIMEOUT} s")
+    return seconds, tally[-1] if tally else f"grade.py exited with status {status}"
+
+
+# ---- the report ----
+
+def figure(name, label, unit, lab5, native, note, target=None):
+    ratio = lab5 / native if native else None
+    status = None
+    if target is not None and ratio is not None:
+        status = "met" if ratio <= target else "missed"
+    return {"name": name, "label": label, "unit": unit, "lab5": lab5, "native": native,
+            "ratio": ratio, "target_ratio": target, "status": status, "note": note}
+
+
+def fmt(value):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def table(figures):
+    rows = [("figure", "unit", "lab 05", "native", "ratio", "target", "status")]
+    for f in figures:
+        target = f"<= {f['target_ratio']}x native" if f["target_ratio"] is not None else "-"
+        rows.append((f["label"], f["unit"], fmt(f["lab5"]), fmt(f["native"]), fmt(f["ratio"]),
+                     target, f["status"] or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for n, r in enumerate(rows):
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def svg(figures):
+    """A bar chart, one panel per figure with its own scale: lab 05 beside
+    native, and a dashed line at the target."""
+    panel_w, panel_h, top, bar_w = 230, 220, 40, 50
+    width = panel_w * len(figures) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{panel_h + 110}" '
+           'font-family="sans-serif" font-size="11">',
+           f'<text x="10" y="18" font-size="14">make bench: lab 05 (dark) against '
+           'OpenSBI alone (light)</text>']
+    for i, f in enumerate(figures):
+        x0 = 20 + i * panel_w
+        values = [v for v in (f["lab5"], f["native"]) if v is not None]
+        limit = max(values + ([f["native"] * f["target_ratio"]]
+                              if f["target_ratio"] is not None and f["native"] else []))
+        scale = (panel_h - 20) / limit if limit else 0
+        base = top + panel_h
+        out.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + 2 * bar_w + 40}" y2="{base}" '
+                   'stroke="black"/>')
+        first = "lab 05" if f["native"] is not None else "all labs"
+        for k, (value, colour, who) in enumerate(((f["lab5"], "#2b5d9c", first),
+                                                  (f["native"], "#9cc3e6", "native"))):
+            if value is None:
+                continue
+            x, h = x0 + 10 + k * (bar_w + 20), value * scale
+            out.append(f'<rect x="{x}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
+                       f'fill="{colour}"/>')
+            out.append(f'<text x="{x + bar_w / 2}" y="{base - h - 4:.1f}" '
+                       f'text-anchor="middle">{fmt(value)}</text>')
+            out.append(f'<text x="{x + bar_w / 2}" y="{base + 14}" '
+                       f'text-anchor="middle">{who}</text>')
+        if f["target_ratio"] is not None and f["native"]:
+            y = base - f["native"] * f["target_ratio"] * scale
+            out.append(f'<line x1="{x0}" y1="{y:.1f}" x2="{x0 + 2 * bar_w + 40}" y2="{y:.1f}" '
+                       'stroke="red" stroke-dasharray="4,3"/>')
+        caption = f["label"].split(", ") + [f"({f['unit']})"]
+        if f["status"]:
+            caption.append(f"target {f['target_ratio']}x: {f['status']}")
+        for n, text in enumerate(caption):
+            out.append(f'<text x="{x0 + bar_w + 20}" y="{base + 32 + 13 * n}" '
+                       f'text-anchor="middle">{text}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    gradelib.end_runs_on_signals()
+    ap = argparse.ArgumentParser(description="Time lab 05 against OpenSBI alone.")
+    ap.add_argument("--linux-runs", type=int, default=5, help="Linux boots each way (median)")
+    args = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    began = time.monotonic()
+
+    print("bench: building (every lab, the test guest, the bench guest, Linux)", flush=True)
+    build_start = time.monotonic()
+    for lab in lab_numbers():
+        make("build", f"LAB={lab}")
+    make("build-native", GUEST)
+    build_seconds = time.monotonic() - build_start
+
+    print("bench: SBI round trip under -icount, SMP=1", flush=True)
+    rt = {lab: boot_bench(lab, 1, ICOUNT)["sbi-roundtrip"] for lab in (5, "native")}
+    print("bench: hart_start natively under -icount, SMP=2", flush=True)
+    native_icount = boot_bench("native", 2, ICOUNT)
+    print("bench: hart_start in time ticks, parallel harts (MTTCG), SMP=2", flush=True)
+    ticks = {lab: boot_bench(lab, 2)["hart-start-ticks"] for lab in (5, "native")}
+    print("bench: instruction traces, SMP=2", flush=True)
+    traced = {lab: trace_bench(lab) for lab in (5, "native")}
+
+    print(f"bench: Linux, SMP={LINUX_SMP}, {args.linux_runs} boots each way", flush=True)
+    linux = {5: [], "native": []}
+    for _ in range(args.linux_runs):
+        for lab in (5, "native"):  # alternate, so that load on the host hits both
+            linux[lab].append(linux_boot(lab))
+
+    print("bench: the grader (python3 grader/grade.py)", flush=True)
+    grade_seconds, grade_tally = grade_time()
+
+    lmed = {lab: statistics.median(v) for lab, v in linux.items()}
+    figures = [
+        figure("sbi-roundtrip", "SBI round trip, min", "instructions", rt[5]["min"],
+               rt["native"]["min"], "-icount shift=0, SMP=1, base get_spec_version, "
+               f"{rt[5]['n']} calls, instret bracket subtracted", TARGETS["sbi-roundtrip"]),
+        figure("sbi-roundtrip-median", "SBI round trip, median", "instructions",
+               rt[5]["median"], rt["native"]["median"], "as above"),
+        figure("hart-start", "hart_start to 1st instr, median", "instructions",
+               traced[5]["start_total"]["median"], traced["native"]["start_total"]["median"],
+               "SMP=2, per-instruction trace: caller's ecall to its wfi + target's "
+               "instructions after its wfi", TARGETS["hart-start"]),
+        figure("hart-start-ticks", "hart_start to 1st instr, parallel", "time ticks (100 ns)",
+               ticks[5]["median"], ticks["native"]["median"],
+               "SMP=2, MTTCG, host time, median of 21"),
+        figure("linux-boot", f"Linux to init, SMP={LINUX_SMP}, median", "s", lmed[5],
+               lmed["native"], f"wall time from QEMU start, {args.linux_runs} boots each",
+               TARGETS["linux-boot"]),
+        figure("grader", "grader matrix", "s", grade_seconds, None,
+               f"python3 grader/grade.py, labs built; {grade_tally}"),
+    ]
+
+    report = {
+        "figures": figures,
+        "sbi_roundtrip_icount": rt,
+        "hart_start_icount_native": native_icount["hart-start-instret"],
+        "hart_start_caller_icount_native": native_icount["hart-start-caller-instret"],
+        "hart_start_ticks": ticks,
+        "traces": traced,
+        "linux_seconds": linux,
+        "grader": {"seconds": grade_seconds, "tally": grade_tally,
+                   "build_seconds_excluded": build_seconds},
+        "host": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+    }
+    with open(os.path.join(OUT, "bench.json"), "w") as f:
+        json.dump(report, f, indent=1, default=str)
+    with open(os.path.join(OUT, "bench.svg"), "w") as f:
+        f.write(svg([x for x in figures if x["name"] != "sbi-roundtrip-median"]))
+
+    print()
+    print(table(figures))
+    print()
+    for f in figures:
+        print(f"  {f['label']}: {f['note']}")
+    print(f"  hart_start natively under -icount (cross-check of the trace): median "
+          f"{native_icount['hart-start-instret']['median']} instructions")
+    print()
+    print("where the instructions go (the median traced path; OpenSBI has no symbols):")
+    for key, what in (("roundtrip_profile", "SBI round trip"),
+                      ("start_caller_profile", "hart_start, caller"),
+                      ("start_target_profile", "hart_start, target")):
+        for lab in (5, "native"):
+            steps = ", ".join(f"{name} {n}" for name, n in traced[lab][key])
+            print(f"  {what}, {'lab 05' if lab == 5 else 'native'}: {steps}")
+    print()
+    print(f"  build time (excluded above): {build_seconds:.1f} s; "
+          f"host: {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f}")
+    print(f"bench: wrote build/bench/bench.json and build/bench/bench.svg "
+          f"in {time.monotonic() - began:.0f} s")
+    return 0
+
+
+def lab_numbers():
+    """The lab numbers, from the directories under labs/."""
+    return sorted(int(d[1]) for d in os.listdir(os.path.join(ROOT, "labs"))
+                  if re.fullmatch(r"0\d-.*", d))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
