@@ -10,6 +10,9 @@
 #   make readme-check [LAB=n] the READMEs' transcripts against real boots
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
+#   make diff LAB=n         what lab n adds to the lab before it
+#   make format / format-check   apply / check .clang-format and .editorconfig
+#   make compdb             compile_commands.json, for clangd
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
 #   make bench              lab 05 against OpenSBI alone: SBI call, hart_start, Linux boot
 
@@ -52,7 +55,8 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 
 .PHONY: all setup test check-tools grade handout walkthrough readme-check host-test fuzz guest \
-	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench clean FORCE
+	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
+	format-check compdb clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -233,6 +237,48 @@ gdb: check-tools
 	@command -v $(GDB) >/dev/null 2>&1 || { echo "error: $(GDB) not found: run 'make setup'" >&2; exit 1; }
 	$(GDB) -q $(B)/lab$(LAB)/hyp.elf -ex 'set architecture riscv:rv64' \
 		-ex 'target remote :$(GDBPORT)'
+
+# make diff LAB=n: what lab n adds to lab n-1, as `diff -ru` of the two
+# directories, the command the READMEs use. Piped or saved, the output is
+# exactly that command's; on a terminal it is coloured (GNU diff's --color,
+# which needs no git: a handout copy may not be a checkout). diff exits 1
+# when the labs differ, which is the point here; only trouble (2) fails, and
+# a reader that stops early (SIGPIPE, 141), as less or head do, does not.
+diff:
+ifeq ($(filter $(LAB),$(LABS)),)
+	@echo "error: no lab $(LAB); the labs are $(LABS)" >&2; exit 1
+else ifeq ($(LAB),$(firstword $(LABS)))
+	@echo "error: lab $(LAB) is the first lab, there is none before it; try LAB=$(word 2,$(LABS))" >&2; exit 1
+else
+	@if [ -t 1 ]; then color=--color=always; else color=; fi; \
+		diff -ru $$color $(call lab_dir,$(word $(LAB),0 $(LABS))) $(call lab_dir,$(LAB)); \
+		status=$$?; [ $$status -le 1 ] || [ $$status -eq 141 ]
+endif
+
+# The C style: .clang-format (clang-format 14) and .editorconfig.
+C_FILES = $(or $(shell git ls-files '*.c' '*.h' 2>/dev/null),$(shell find . -path ./$(B) -prune -o -name '*.[ch]' -print))
+format:
+	@command -v clang-format >/dev/null 2>&1 || { echo "error: clang-format not found: run 'make setup'" >&2; exit 1; }
+	@echo "clang-format -i: $(words $(C_FILES)) files"
+	@clang-format -i --style=file $(C_FILES)
+format-check:
+	@python3 common/tools/format-check.py
+
+# compile_commands.json, so that clangd knows each file's flags: every lab
+# (each with its own -I and config.h: the labs share file names), the test
+# guests, the bench guest, tests/host and tests/fuzz. bear records the
+# compiles of one build; -B makes it a whole one even when build/ is up to
+# date.
+compdb: check-tools
+	@command -v bear >/dev/null 2>&1 || { echo "error: bear not found: run 'make setup'" >&2; exit 1; }
+	@command -v clang >/dev/null 2>&1 || { echo "error: clang not found: run 'make setup'" >&2; exit 1; }
+	bear --output compile_commands.json -- $(MAKE) -B -s all $(B)/bench/guest.elf host-build fuzz-build
+	@echo "compdb: compile_commands.json has $$(grep -c '"file":' compile_commands.json) entries"
+host-build:
+	@$(MAKE) -s -C tests/host build
+fuzz-build:
+	@$(MAKE) -s -C tests/fuzz all
+.PHONY: host-build fuzz-build
 
 clean:
 	rm -rf $(B)

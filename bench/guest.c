@@ -21,9 +21,9 @@
 #include "riscv.h"
 #include "sbi.h"
 
-#define ROUNDTRIP_CALLS 1001  /* odd, so the median is one of the values */
+#define ROUNDTRIP_CALLS 1001 /* odd, so the median is one of the values */
 #define START_TRIALS 21
-#define TIMEBASE_HZ 10000000  /* QEMU virt's time CSR */
+#define TIMEBASE_HZ 10000000 /* QEMU virt's time CSR */
 
 void bench_secondary_entry(void); /* entry.S: the hart_start target */
 
@@ -33,9 +33,9 @@ static uint64_t boot_hartid;
 static uint64_t roundtrips[ROUNDTRIP_CALLS];
 
 /* What the started hart found, for the starter (published by `arrived`). */
-static uint64_t start_time;        /* time just before the starter's ecall */
-static uint64_t target_instret;    /* instret(target's 1st instruction) - opaque */
-static uint64_t target_ticks;      /* time(target's 2nd instruction) - start_time */
+static uint64_t start_time;     /* time just before the starter's ecall */
+static uint64_t target_instret; /* instret(target's 1st instruction) - opaque */
+static uint64_t target_ticks;   /* time(target's 2nd instruction) - start_time */
 static int arrived;
 
 static void bench_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -113,7 +113,8 @@ static void bench_sleep_ms(uint64_t ms)
 static uint64_t bench_empty_bracket(void)
 {
 	uint64_t before, after;
-	asm volatile("csrr %0, instret\n\tcsrr %1, instret" : "=&r"(before), "=r"(after));
+	asm volatile("csrr %0, instret\n\tcsrr %1, instret"
+		     : "=&r"(before), "=r"(after));
 	return after - before;
 }
 

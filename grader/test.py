@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """make test: every check the project runs, closing with 'N passed, N failed'.
 
-The parts, in order: the grader's self-tests, the host unit tests, a short
-fuzz run, the grader over every case, the mutants, the handout (it must
-fail where the solution passes), each lab's gdb walkthrough, and the
-READMEs' console transcripts compared with real boots. Each part prints its
-own output and ends with a line '... N passed, N failed'; the totals close
-this one.
+The parts, in order: the grader's self-tests, the format check, the host
+unit tests, a short fuzz run, the grader over every case, the mutants, the
+handout (it must fail where the solution passes), each lab's gdb
+walkthrough, and the READMEs' console transcripts compared with real
+boots. Each part prints its own output and ends with a line '... N passed,
+N failed'; the totals close this one.
 """
 import os
 import re
@@ -51,6 +51,7 @@ def run_part(argv, limit):
 
 def main():
     parts = [("grader selftest", [PY, "grader/selftest.py"]),
+             ("format", [PY, "common/tools/format-check.py"]),
              ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),

@@ -11,8 +11,8 @@ struct guest_dt {
 	int ncpus;
 	uint64_t hartids[MAX_HARTS];
 	uint64_t mem_base, mem_size;
-	uint32_t timebase;   /* Hz */
-	const char *isa;     /* the first cpu's riscv,isa */
+	uint32_t timebase; /* Hz */
+	const char *isa;   /* the first cpu's riscv,isa */
 	const char *bootargs;
 };
 extern struct guest_dt dt;

@@ -240,10 +240,12 @@ void guest_main(uint64_t hartid, uint64_t fdt)
 		const char *name;
 		uint64_t id;
 	} exts[] = {
+		/* clang-format off */
 		{ "base", SBI_EXT_BASE },	{ "time", SBI_EXT_TIME },
 		{ "ipi", SBI_EXT_IPI },		{ "rfence", SBI_EXT_RFENCE },
 		{ "hsm", SBI_EXT_HSM },		{ "srst", SBI_EXT_SRST },
 		{ "dbcn", SBI_EXT_DBCN },	{ "legacy-putchar", SBI_EXT_LEGACY_PUTCHAR },
+		/* clang-format on */
 	};
 	char line[200] = "guest: extensions:";
 	for (unsigned i = 0; i < ARRAY_SIZE(exts); i++)

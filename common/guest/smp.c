@@ -22,13 +22,19 @@
 void guest_secondary_entry(void); /* entry.S: sp = a1, then guest_secondary() */
 
 /* CHECK_IN says "hart N is up"; QUIET checks in without a word. */
-enum mission { CHECK_IN, QUIET, WAIT_IPI, SUSPEND_RETENTIVE, SUSPEND_NON_RET };
+enum mission {
+	CHECK_IN,
+	QUIET,
+	WAIT_IPI,
+	SUSPEND_RETENTIVE,
+	SUSPEND_NON_RET,
+};
 
 static uint8_t stacks[MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
-static int mission;              /* what started harts do (set before hart_start) */
-static int arrived, finished;    /* secondaries that began / ended their mission */
-static int resuming[MAX_HARTS];  /* set before a non-retentive suspend */
-static long suspend_error;       /* a suspend call that failed */
+static int mission;             /* what started harts do (set before hart_start) */
+static int arrived, finished;   /* secondaries that began / ended their mission */
+static int resuming[MAX_HARTS]; /* set before a non-retentive suspend */
+static long suspend_error;      /* a suspend call that failed */
 
 static uint64_t ms(uint64_t n)
 {
@@ -246,7 +252,7 @@ static void test_suspend(uint64_t boot, int other)
 	all_stopped(boot);
 }
 
-void guest_irq_vector(void);      /* entry.S: records one interrupt */
+void guest_irq_vector(void);       /* entry.S: records one interrupt */
 volatile uint64_t guest_irq_cause; /* its scause, 0 until it comes */
 
 /*

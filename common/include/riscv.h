@@ -10,12 +10,14 @@
 
 /* A CSR by name (sstatus), or by a macro that names it. */
 #define CSR_NAME(csr) #csr
+/* clang-format off */
 #define csr_read(csr)                                                  \
 	({                                                             \
 		uint64_t v_;                                           \
 		asm volatile("csrr %0, " CSR_NAME(csr) : "=r"(v_));    \
 		v_;                                                    \
 	})
+/* clang-format on */
 #define csr_write(csr, val) asm volatile("csrw " CSR_NAME(csr) ", %0" ::"r"((uint64_t)(val)))
 #define csr_set(csr, val) asm volatile("csrs " CSR_NAME(csr) ", %0" ::"r"((uint64_t)(val)))
 #define csr_clear(csr, val) asm volatile("csrc " CSR_NAME(csr) ", %0" ::"r"((uint64_t)(val)))
@@ -84,6 +86,7 @@
 
 #define PAGE_SIZE 4096UL
 
+/* clang-format off */
 /*
  * Flushes every cached G-stage translation on this hart. GCC 12 rejects 'h'
  * in -march, so the instruction turns the H extension on for itself.
@@ -100,6 +103,13 @@ static inline void hfence_vvma_all(void)
 	asm volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop"
 		     ::: "memory");
 }
+
+/* Makes this hart's instruction fetches see its earlier stores (Zifencei). */
+static inline void fence_i(void)
+{
+	asm volatile("fence.i" ::: "memory");
+}
+/* clang-format on */
 
 static inline void wfi(void)
 {

@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="make gcc libc6-dev python3 patch qemu-system-misc opensbi device-tree-compiler \
 gcc-riscv64-unknown-elf gdb-multiarch libfdt-dev clang libclang-rt-14-dev \
-linux-source-6.1 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross bc flex bison libssl-dev libelf-dev"
+linux-source-6.1 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross bc flex bison libssl-dev libelf-dev \
+clang-format clangd bear libxml2-utils"
 
 missing=""
 for p in $PACKAGES; do

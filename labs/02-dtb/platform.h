@@ -25,16 +25,16 @@ struct platform_cpu {
 };
 
 struct platform {
-	int ncpus;                                /* cpu nodes in the tree */
+	int ncpus;                                   /* cpu nodes in the tree */
 	struct platform_cpu cpus[PLATFORM_MAX_CPUS]; /* the first ones, in tree order */
-	int nharts;                               /* harts we use, boot hart first */
-	int over_limit;                           /* usable harts left out: HYP_MAX_HARTS */
+	int nharts;                                  /* harts we use, boot hart first */
+	int over_limit;                              /* usable harts left out: HYP_MAX_HARTS */
 	uint64_t hartids[HYP_MAX_HARTS];
-	uint32_t timebase;                        /* Hz */
-	char mmu_type[16];                        /* the boot hart's, e.g. "riscv,sv48" */
+	uint32_t timebase; /* Hz */
+	char mmu_type[16]; /* the boot hart's, e.g. "riscv,sv48" */
 	uint64_t boot_hartid;
-	char boot_isa[HART_ISA_MAX];              /* the boot hart's riscv,isa */
-	uint64_t mem_base, mem_size;              /* the first /memory range */
+	char boot_isa[HART_ISA_MAX]; /* the boot hart's riscv,isa */
+	uint64_t mem_base, mem_size; /* the first /memory range */
 };
 
 /*

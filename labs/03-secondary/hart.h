@@ -20,10 +20,10 @@
 struct hart {
 	uint64_t stack_top; /* first: entry.S loads sp from it */
 	uint64_t hartid;
-	int index;          /* in platform.hartids: 0 is the boot hart */
-	int online;         /* set by the hart, with a store-release */
-	int entries;        /* times it came through secondary_entry */
-	uint64_t wakeups;   /* IPIs it saw in its park loop */
+	int index;        /* in platform.hartids: 0 is the boot hart */
+	int online;       /* set by the hart, with a store-release */
+	int entries;      /* times it came through secondary_entry */
+	uint64_t wakeups; /* IPIs it saw in its park loop */
 };
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");
 _Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "entry.S");
@@ -36,7 +36,8 @@ extern struct hart harts[HYP_MAX_HARTS];
 static inline struct hart *hart_self(void)
 {
 	struct hart *h;
-	asm("mv %0, tp" : "=r"(h));
+	asm("mv %0, tp"
+	    : "=r"(h));
 	return h;
 }
 

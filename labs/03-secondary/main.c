@@ -63,8 +63,8 @@ static void guest_memory_init(void)
 	/* Drop any G-stage translations cached before the table existed. */
 	hfence_gvma_all();
 
-	printf("hyp: guest RAM: guest-physical 0x%lx-0x%lx -> host-physical 0x%lx-0x%lx "
-	       "(%lu MiB)\n", GUEST_RAM_BASE, GUEST_RAM_BASE + GUEST_RAM_SIZE,
+	printf("hyp: guest RAM: guest-physical 0x%lx-0x%lx -> host-physical 0x%lx-0x%lx (%lu MiB)\n",
+	       GUEST_RAM_BASE, GUEST_RAM_BASE + GUEST_RAM_SIZE,
 	       GUEST_RAM_HPA, hpa_end, GUEST_RAM_SIZE >> 20);
 }
 
@@ -125,8 +125,8 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	printf("hyp: RISC-V hypervisor lab %02d, booted on hart %lu\n", LAB_NUMBER, hartid);
 	trap_init(); /* our own traps go to trap.S */
 	if (!trap_probe_h()) {
-		printf("hyp: error: hart %lu cannot run a hypervisor: no H extension "
-		       "(hstatus is not readable in this mode)\n", hartid);
+		printf("hyp: error: hart %lu cannot run a hypervisor: %s\n", hartid,
+		       "no H extension (hstatus is not readable in this mode)");
 		printf("hyp: QEMU enables H by default; remove '-cpu ...,h=false'\n");
 		machine_fail();
 	}

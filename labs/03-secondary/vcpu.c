@@ -16,10 +16,10 @@
  * Exceptions the guest handles itself, without a trip through us (hedeleg).
  * Guest page faults, ecalls from VS-mode and virtual instructions are ours.
  */
-#define HEDELEG_GUEST                                                          \
-	((1UL << EXC_INST_MISALIGNED) | (1UL << EXC_ILLEGAL_INST) |            \
-	 (1UL << EXC_BREAKPOINT) | (1UL << EXC_ECALL_U) |                      \
-	 (1UL << EXC_INST_PAGE_FAULT) | (1UL << EXC_LOAD_PAGE_FAULT) |         \
+#define HEDELEG_GUEST                                                  \
+	((1UL << EXC_INST_MISALIGNED) | (1UL << EXC_ILLEGAL_INST) |    \
+	 (1UL << EXC_BREAKPOINT) | (1UL << EXC_ECALL_U) |              \
+	 (1UL << EXC_INST_PAGE_FAULT) | (1UL << EXC_LOAD_PAGE_FAULT) | \
 	 (1UL << EXC_STORE_PAGE_FAULT))
 
 /* VS-level interrupts go straight to the guest (hideleg). */
@@ -86,14 +86,14 @@ static void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
 /* The guest touched guest-physical memory that is not its own: stop. */
 static void vcpu_report_guest_fault(struct vcpu *v)
 {
-	const char *kind = v->scause == EXC_INST_GUEST_PAGE_FAULT ? "fetch"
+	const char *kind = v->scause == EXC_INST_GUEST_PAGE_FAULT   ? "fetch"
 			   : v->scause == EXC_LOAD_GUEST_PAGE_FAULT ? "load"
-								     : "store";
+								    : "store";
 	/* htval holds the guest-physical address shifted right by 2. */
 	uint64_t gpa = (v->htval << 2) | (v->stval & 3);
 
-	printf("hyp: guest fault: %s at guest-physical 0x%lx, guest pc 0x%lx: "
-	       "not guest RAM\n", kind, gpa, v->pc);
+	printf("hyp: guest fault: %s at guest-physical 0x%lx, guest pc 0x%lx: not guest RAM\n",
+	       kind, gpa, v->pc);
 	printf("hyp:   guest virtual address 0x%lx, htinst 0x%lx\n", v->stval, v->htinst);
 	printf("hyp: stopping the machine\n");
 	machine_fail();

@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 struct guestdt_config {
-	int nvcpus;            /* cpu@0 .. cpu@(nvcpus-1) */
-	const char *isa;       /* each vCPU's riscv,isa (see guestdt_isa) */
-	const char *mmu_type;  /* e.g. "riscv,sv48" */
-	uint32_t timebase;     /* Hz, copied from the host */
+	int nvcpus;           /* cpu@0 .. cpu@(nvcpus-1) */
+	const char *isa;      /* each vCPU's riscv,isa (see guestdt_isa) */
+	const char *mmu_type; /* e.g. "riscv,sv48" */
+	uint32_t timebase;    /* Hz, copied from the host */
 	uint64_t mem_base, mem_size;
-	const char *bootargs;  /* /chosen/bootargs */
+	const char *bootargs; /* /chosen/bootargs */
 };
 
 /* Writes the tree into buf. Returns its size in bytes, or -1 if it does not fit. */

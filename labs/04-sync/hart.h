@@ -20,13 +20,13 @@
 struct hart {
 	uint64_t stack_top; /* first: entry.S loads sp from it */
 	uint64_t hartid;
-	int index;          /* 0 is the boot hart; from lab 04 on, the vCPU id */
-	int online;         /* set by the hart, with a store-release */
-	int entries;        /* times it came through secondary_entry */
-	uint64_t wakeups;   /* IPIs it saw in its park loop */
-	int intr_depth;     /* intr_push_off() nesting */
-	int intr_was_on;    /* sstatus.SIE before the outermost push */
-	struct vcpu *vcpu;  /* the vCPU this hart runs */
+	int index;         /* 0 is the boot hart; from lab 04 on, the vCPU id */
+	int online;        /* set by the hart, with a store-release */
+	int entries;       /* times it came through secondary_entry */
+	uint64_t wakeups;  /* IPIs it saw in its park loop */
+	int intr_depth;    /* intr_push_off() nesting */
+	int intr_was_on;   /* sstatus.SIE before the outermost push */
+	struct vcpu *vcpu; /* the vCPU this hart runs */
 };
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");
 _Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "entry.S");
@@ -39,7 +39,8 @@ extern struct hart harts[HYP_MAX_HARTS];
 static inline struct hart *hart_self(void)
 {
 	struct hart *h;
-	asm("mv %0, tp" : "=r"(h));
+	asm("mv %0, tp"
+	    : "=r"(h));
 	return h;
 }
 

@@ -14,20 +14,22 @@
 /* Test-and-set: one word, 0 = free, 1 = held. Simple, but not fair. */
 struct spinlock {
 	uint32_t locked;
-	const char *name;   /* for messages */
-	int64_t holder;     /* hart id of the holder, -1 when free */
+	const char *name; /* for messages */
+	int64_t holder;   /* hart id of the holder, -1 when free */
 };
 
 /* Ticket lock: take a number, wait until it is served. First come, first served. */
 struct ticketlock {
-	uint32_t next;      /* the next ticket to hand out */
-	uint32_t owner;     /* the ticket being served */
+	uint32_t next;  /* the next ticket to hand out */
+	uint32_t owner; /* the ticket being served */
 	const char *name;
 	int64_t holder;
 };
 
+/* clang-format off */
 #define SPINLOCK_INIT(n) { 0, (n), -1 }
 #define TICKETLOCK_INIT(n) { 0, 0, (n), -1 }
+/* clang-format on */
 
 void spin_lock(struct spinlock *lk);
 void spin_unlock(struct spinlock *lk);

@@ -22,8 +22,8 @@
 static struct spinlock spin = SPINLOCK_INIT("torture spinlock");
 static struct ticketlock ticket = TICKETLOCK_INIT("torture ticket lock");
 static struct barrier barrier;
-static uint64_t counter;                /* the shared one */
-static uint64_t counts[HYP_MAX_HARTS];  /* each hart's own additions */
+static uint64_t counter;               /* the shared one */
+static uint64_t counts[HYP_MAX_HARTS]; /* each hart's own additions */
 
 /* Read, pause, write: a wide window for a lost update if the lock fails. */
 static void counter_bump(void)
@@ -71,8 +71,8 @@ static void torture_one(int index, int nharts, int use_ticket, const char *name)
 		most = counts[i] > most ? counts[i] : most;
 	}
 	printf("hyp: lock torture, %s: %d harts for %d ms: counter %lu, sum of the harts' "
-	       "counts %lu (fewest %lu, most %lu)\n", name, nharts, TORTURE_MS, counter, sum,
-	       fewest, most);
+	       "counts %lu (fewest %lu, most %lu)\n",
+	       name, nharts, TORTURE_MS, counter, sum, fewest, most);
 	if (counter != sum)
 		panic("lock torture: %s let two harts in at once\n", name);
 }

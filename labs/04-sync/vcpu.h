@@ -6,8 +6,8 @@
 #define VCPU_H
 
 /* Offsets for trap.S; checked against the C struct below. */
-#define VCPU_GUEST_REG(n) ((n) * 8)      /* guest x0..x31 */
-#define VCPU_HOST_REG(n) (256 + (n) * 8) /* hypervisor ra, sp, gp, tp, s0..s11 */
+#define VCPU_GUEST_REG(n) (8 * (n))      /* guest x0..x31 */
+#define VCPU_HOST_REG(n) (256 + 8 * (n)) /* hypervisor ra, sp, gp, tp, s0..s11 */
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -17,7 +17,18 @@
 #include "spinlock.h"
 
 /* Guest register numbers, for readable C. */
-enum { REG_RA = 1, REG_SP = 2, REG_A0 = 10, REG_A1, REG_A2, REG_A3, REG_A4, REG_A5, REG_A6, REG_A7 };
+enum {
+	REG_RA = 1,
+	REG_SP = 2,
+	REG_A0 = 10,
+	REG_A1,
+	REG_A2,
+	REG_A3,
+	REG_A4,
+	REG_A5,
+	REG_A6,
+	REG_A7,
+};
 
 struct vcpu_context {
 	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
@@ -30,16 +41,20 @@ _Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S"
  * A vCPU's run state (the seed's PoweredOff, Runnable, Running). A vCPU is
  * created PoweredOff: it has no entry point until someone gives it one.
  */
-enum vcpu_state { VCPU_POWERED_OFF, VCPU_RUNNABLE, VCPU_RUNNING };
+enum vcpu_state {
+	VCPU_POWERED_OFF,
+	VCPU_RUNNABLE,
+	VCPU_RUNNING,
+};
 
 struct vcpu {
 	struct vcpu_context ctx; /* first: sscratch points here in the guest */
 	struct spinlock lock;    /* guards state */
 	enum vcpu_state state;
-	uint64_t id;             /* the guest's hart id, given in a0 */
+	uint64_t id;                 /* the guest's hart id, given in a0 */
 	const struct gstage *gstage; /* the guest's memory */
-	uint64_t pc;             /* where the guest resumes */
-	uint64_t guest_spp;      /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+	uint64_t pc;                 /* where the guest resumes */
+	uint64_t guest_spp;          /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
 
 	/* Why the guest last stopped (read from the CSRs at exit). */
 	uint64_t scause, stval, htval, htinst;

@@ -15,8 +15,8 @@
 #include "lib.h"
 #include "vm.h"
 
-static struct vm the_vm;          /* the one VM */
-static struct vm *vm_published;   /* NULL until the_vm is ready */
+static struct vm the_vm;        /* the one VM */
+static struct vm *vm_published; /* NULL until the_vm is ready */
 static struct vcpu vcpus[HYP_MAX_HARTS];
 
 struct vm *vm_get(void)

@@ -15,11 +15,11 @@
 #include "vcpu.h"
 
 struct vm {
-	struct ticketlock lock;             /* guards vcpus[] */
-	struct vcpu *vcpus[HYP_MAX_HARTS];  /* by vCPU id */
-	int nvcpus_expected;                /* one per online hart */
-	uint32_t inited_vcpus;              /* atomic: vCPUs added so far */
-	const struct gstage *gstage;        /* the guest's memory */
+	struct ticketlock lock;            /* guards vcpus[] */
+	struct vcpu *vcpus[HYP_MAX_HARTS]; /* by vCPU id */
+	int nvcpus_expected;               /* one per online hart */
+	uint32_t inited_vcpus;             /* atomic: vCPUs added so far */
+	const struct gstage *gstage;       /* the guest's memory */
 };
 
 /* The VM, or NULL until the boot hart has created it. */

@@ -18,10 +18,10 @@
 struct dtw {
 	uint8_t *buf;
 	uint32_t size;
-	uint32_t off;      /* where the next structure-block byte goes */
+	uint32_t off; /* where the next structure-block byte goes */
 	char strings[STRINGS_MAX];
 	uint32_t strings_len;
-	int overflow;      /* set once anything did not fit */
+	int overflow; /* set once anything did not fit */
 };
 
 static void put_be32(uint8_t *p, uint32_t v)

@@ -86,7 +86,7 @@ eval "break *0x%lx thread %d", $sepc, $_thread
 # expect: ^Breakpoint 4 at 0x802[0-9a-f]{5}
 delete 3
 continue
-# expect: ^Thread \d hit Breakpoint 4, 
+# expect: ^Thread \d hit Breakpoint 4,
 p $pc == $1[1]
 # expect: = 1$
 x/3i $pc

@@ -35,9 +35,9 @@ static void promise_broken(const char *what)
 	abort();
 }
 
-#define PROMISE(cond)                   \
-	do {                            \
-		if (!(cond))            \
+#define PROMISE(cond)                          \
+	do {                                   \
+		if (!(cond))                   \
 			promise_broken(#cond); \
 	} while (0)
 

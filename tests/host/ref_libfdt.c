@@ -201,7 +201,9 @@ static void ref_read_cpus(const void *fdt, uint64_t boot, struct ref_platform *r
 				return;
 			}
 		}
-		char use = !ref_enabled(fdt, node) ? 'D' : ref_has_h(isa) ? 'U' : 'N';
+		char use = !ref_enabled(fdt, node) ? 'D'
+			   : ref_has_h(isa)        ? 'U'
+						   : 'N';
 		const char *mmu = ref_string(fdt, node, "mmu-type");
 		/* The hypervisor takes mmu-type from the boot hart. */
 		if (use == 'U' && mmu != NULL && hartid == boot)

@@ -40,20 +40,22 @@
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
 
-#define QEMU_MAX_SMP 8     /* the Makefile dumps qemu-smp1.dtb .. qemu-smp8.dtb */
-#define QEMU_MEM (640 * MIB) /* its -m 640M */
-#define WALK_MAX_DEPTH 64  /* deeper nodes (only in corrupted blobs) are not visited */
-#define DIFF_LOG_LINES 8   /* the differences a diff prints; it counts them all */
-#define CASE_FAILURES_MAX 5 /* failing truncations shown per blob */
+#define QEMU_MAX_SMP 8          /* the Makefile dumps qemu-smp1.dtb .. qemu-smp8.dtb */
+#define QEMU_MEM (640 * MIB)    /* its -m 640M */
+#define WALK_MAX_DEPTH 64       /* deeper nodes (only in corrupted blobs) are not visited */
+#define DIFF_LOG_LINES 8        /* the differences a diff prints; it counts them all */
+#define CASE_FAILURES_MAX 5     /* failing truncations shown per blob */
 #define RANDOM_CORRUPTIONS 1000 /* per blob */
 
 /* Every blob the tests read, in build/host/fixtures/. */
 static const char *const blob_names[] = {
+	/* clang-format off */
 	"minimal.dtb", "holes.dtb", "disabled.dtb", "reg2.dtb", "no-cpus.dtb",
 	"no-timebase.dtb", "timebase-cpu.dtb", "many-cpus.dtb", "no-reg.dtb", "no-isa.dtb",
 	"no-h.dtb", "no-usable.dtb", "dup-hartid.dtb", "no-memory.dtb", "cpus-no-cells.dtb",
 	"bad-status.dtb", "qemu-smp1.dtb", "qemu-smp2.dtb", "qemu-smp3.dtb", "qemu-smp4.dtb",
 	"qemu-smp5.dtb", "qemu-smp6.dtb", "qemu-smp7.dtb", "qemu-smp8.dtb",
+	/* clang-format on */
 };
 
 static uint32_t get_be32(const uint8_t *p)
@@ -114,8 +116,8 @@ static uint8_t *blob_copy(const uint8_t *data, size_t size)
 /* ---- diffs: the differences found in one blob, described ---- */
 
 struct diff {
-	char label[96];            /* the blob, and what was done to it */
-	int count;                 /* differences found */
+	char label[96]; /* the blob, and what was done to it */
+	int count;      /* differences found */
 	char log[DIFF_LOG_LINES * 160];
 	size_t log_len;
 };
@@ -447,8 +449,8 @@ static void test_fdt_lookups(void)
 	int mem = fdt_subnode(fdt, 0, "memory");
 	CHECK_STR(fdt_name(fdt, mem), "memory@80000000"); /* the first, not memory-controller */
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory@200000000"), ref_subnode_offset(fdt, 0, "memory@200000000"));
-	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory@2"), FDT_ERR_NOTFOUND);   /* part of a unit */
-	CHECK_EQ_U64(fdt_subnode(fdt, 0, "mem"), FDT_ERR_NOTFOUND);        /* part of a name */
+	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory@2"), FDT_ERR_NOTFOUND); /* part of a unit */
+	CHECK_EQ_U64(fdt_subnode(fdt, 0, "mem"), FDT_ERR_NOTFOUND);      /* part of a name */
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory-"), FDT_ERR_NOTFOUND);
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "cpus@0"), FDT_ERR_NOTFOUND);
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, ""), FDT_ERR_NOTFOUND);
@@ -517,17 +519,17 @@ static void test_fdt_header(void)
 		uint32_t value;
 		int err;
 	} cases[] = {
-		{ 0, 0xedfe0dd0, FDT_ERR_BADMAGIC },  /* little-endian magic */
+		{ 0, 0xedfe0dd0, FDT_ERR_BADMAGIC }, /* little-endian magic */
 		{ H_VERSION, 16, FDT_ERR_BADVERSION },
 		{ H_LAST_COMP, 18, FDT_ERR_BADVERSION },
-		{ H_VERSION, 18, 0 },                /* newer, but compatible with 17 */
+		{ H_VERSION, 18, 0 }, /* newer, but compatible with 17 */
 		{ H_TOTALSIZE, 39, FDT_ERR_BADHEADER },
 		{ H_TOTALSIZE, 0xffffffff, FDT_ERR_BADHEADER },
-		{ H_OFF_STRUCT, 0x3a, FDT_ERR_BADHEADER }, /* not 4-byte aligned */
+		{ H_OFF_STRUCT, 0x3a, FDT_ERR_BADHEADER },       /* not 4-byte aligned */
 		{ H_OFF_STRUCT, 0xffffffc0, FDT_ERR_BADHEADER }, /* offset + size wraps in 32 bits */
 		{ H_SIZE_STRUCT, 0xfffffffc, FDT_ERR_BADHEADER },
-		{ H_OFF_RSVMAP, 0x24, FDT_ERR_BADHEADER }, /* reservation map inside the header */
-		{ H_OFF_RSVMAP, 0x2c, FDT_ERR_BADHEADER }, /* not 8-byte aligned */
+		{ H_OFF_RSVMAP, 0x24, FDT_ERR_BADHEADER },        /* reservation map inside the header */
+		{ H_OFF_RSVMAP, 0x2c, FDT_ERR_BADHEADER },        /* not 8-byte aligned */
 		{ H_OFF_STRINGS, 0xfffffff0, FDT_ERR_BADHEADER }, /* strings block outside */
 		{ H_SIZE_STRINGS, 0xffffffff, FDT_ERR_BADHEADER },
 	};
@@ -558,9 +560,9 @@ static void test_fdt_header(void)
 
 struct fixture {
 	const char *file;
-	uint64_t boot;       /* the boot hart */
-	const char *error;   /* a phrase platform_read's *why must contain, or NULL */
-	const char *uses;    /* each cpu's fate, tree order: Used, Disabled, No H, Over the limit */
+	uint64_t boot;     /* the boot hart */
+	const char *error; /* a phrase platform_read's *why must contain, or NULL */
+	const char *uses;  /* each cpu's fate, tree order: Used, Disabled, No H, Over the limit */
 	int nharts;
 	uint64_t hartids[TABLE_MAX_HARTS];
 	uint32_t timebase;
@@ -568,6 +570,7 @@ struct fixture {
 };
 
 static const struct fixture fixtures[] = {
+	/* clang-format off */
 	{ "minimal.dtb", 0, NULL, "U", 1, { 0 }, 10000000, 0x80000000, 128 * MIB },
 	{ "holes.dtb", 2, NULL, "UUU", 3, { 2, 0, 5 }, 1000000, 0x80000000, 256 * MIB },
 	{ "holes.dtb", 5, NULL, "UUU", 3, { 5, 0, 2 }, 1000000, 0x80000000, 256 * MIB },
@@ -593,6 +596,7 @@ static const struct fixture fixtures[] = {
 	{ .file = "dup-hartid.dtb", .boot = 0, .error = "same hart id" },
 	{ .file = "no-usable.dtb", .boot = 0, .error = "no usable hart" },
 	{ .file = "no-memory.dtb", .boot = 0, .error = "/memory" },
+	/* clang-format on */
 };
 
 static int row_depends_on_limit(const struct fixture *f)
@@ -710,15 +714,15 @@ static void test_platform_qemu(void)
 #define T_PROP(len, nameoff) W(FDT_PROP), W(len), W(nameoff)
 #define T_NOP W(FDT_NOP)
 #define T_END W(FDT_END)
-#define ROOT_NAME W(0)                      /* "" */
-#define NAME_A 'a', 0, 0, 0                 /* "a" */
+#define ROOT_NAME W(0)        /* "" */
+#define NAME_A 'a', 0, 0, 0   /* "a" */
 #define STRINGS "reg\0status" /* at 0 "reg", at 4 "status"; 11 bytes with the last NUL */
 
 struct malformed {
 	const char *what;
 	uint8_t s[64]; /* the structure block */
 	uint32_t len;
-	uint32_t strings_len; /* how much of STRINGS: 11 is all of it, with the NUL */
+	uint32_t strings_len;  /* how much of STRINGS: 11 is all of it, with the NUL */
 	int lab_ok, libfdt_ok; /* 1 if fdt_check / fdt_check_full accept it */
 };
 
@@ -726,6 +730,7 @@ struct malformed {
 #define BLOCK(...) .s = { __VA_ARGS__ }, .len = sizeof((const uint8_t[]){ __VA_ARGS__ })
 
 static const struct malformed malformed[] = {
+	/* clang-format off */
 	{ "a good tree", BLOCK(T_BEGIN, ROOT_NAME, T_PROP(4, 0), W(7), T_NOP, T_BEGIN, NAME_A,
 			       T_PROP(0, 4), T_END_NODE, T_END_NODE, T_END), 11, 1, 1 },
 	/* libfdt takes a tree with no node at all; fdt.c wants the root. */
@@ -762,6 +767,7 @@ static const struct malformed malformed[] = {
 	/* Legal, if odd: both take it, and read it alike. */
 	{ "a property after a child", BLOCK(T_BEGIN, ROOT_NAME, T_BEGIN, NAME_A, T_END_NODE,
 					    T_PROP(0, 0), T_END_NODE, T_END), 11, 1, 1 },
+	/* clang-format on */
 };
 
 /* A blob with an empty reservation map, then s, then the strings. */
@@ -911,8 +917,7 @@ static void test_fdt_truncated(void)
 					bad++;
 					check_true_at(0, "a shorter block is refused", __FILE__, __LINE__);
 					printf("    %s: %s %u of %u: fdt_check %d, fdt_check_full %d\n",
-					       blob_names[i], fields[f] == H_SIZE_STRUCT ? "size_dt_struct"
-											 : "size_dt_strings",
+					       blob_names[i], fields[f] == H_SIZE_STRUCT ? "size_dt_struct" : "size_dt_strings",
 					       k, real, err, ref);
 				}
 			}
@@ -950,7 +955,7 @@ static void test_fdt_truncated(void)
 struct corruption_run {
 	const char *test;
 	int cases, refused, refused_by_libfdt_too, lenient, both_accept;
-	int failed, shown; /* failing cases, and those printed in full */
+	int failed, shown;    /* failing cases, and those printed in full */
 	int compare_platform; /* 0 for a blob platform_read gets wrong anyway */
 };
 

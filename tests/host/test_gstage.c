@@ -28,7 +28,9 @@
 /* Bytes mapped by a leaf at level 2, 1 or 0. */
 static uint64_t page_size(int level)
 {
-	return level == 2 ? GIB : level == 1 ? 2 * MIB : 4 * KIB;
+	return level == 2   ? GIB
+	       : level == 1 ? 2 * MIB
+			    : 4 * KIB;
 }
 
 /* The address in an entry: PPN (bits 53:10) times 4 KiB. */
@@ -184,10 +186,10 @@ static struct scan table_scan(const struct gstage *g)
 	return s;
 }
 
-#define CHECK_TABLE_OK(g)                                  \
-	do {                                               \
-		struct scan scan_ = table_scan(g);         \
-		CHECK_STR(scan_.problem, "");              \
+#define CHECK_TABLE_OK(g)                          \
+	do {                                       \
+		struct scan scan_ = table_scan(g); \
+		CHECK_STR(scan_.problem, "");      \
 	} while (0)
 
 /*
@@ -266,11 +268,11 @@ static void test_gstage_guest_ram(void)
 	for (uint64_t off = 0; off < 128 * MIB; off += 2 * MIB)
 		if (!CHECK_MAPPED(&g, 0x80000000 + off, 0x90000000 + off, PTE_RWX, 1))
 			break;
-	CHECK_MAPPED(&g, 0x80000000, 0x90000000, PTE_RWX, 1);  /* the first byte */
-	CHECK_MAPPED(&g, 0x84000123, 0x94000123, PTE_RWX, 1);  /* the middle */
-	CHECK_MAPPED(&g, 0x87ffffff, 0x97ffffff, PTE_RWX, 1);  /* the last byte */
-	CHECK_UNMAPPED(&g, 0x88000000);                        /* one past the end */
-	CHECK_UNMAPPED(&g, 0x7fffffff);                        /* one before */
+	CHECK_MAPPED(&g, 0x80000000, 0x90000000, PTE_RWX, 1); /* the first byte */
+	CHECK_MAPPED(&g, 0x84000123, 0x94000123, PTE_RWX, 1); /* the middle */
+	CHECK_MAPPED(&g, 0x87ffffff, 0x97ffffff, PTE_RWX, 1); /* the last byte */
+	CHECK_UNMAPPED(&g, 0x88000000);                       /* one past the end */
+	CHECK_UNMAPPED(&g, 0x7fffffff);                       /* one before */
 	CHECK_TABLE_OK(&g);
 	table_free(&g);
 }
@@ -511,7 +513,7 @@ static void test_gstage_nomem(void)
 static void test_gstage_pte_bits(void)
 {
 	static const uint64_t perms[] = {
-		PTE_R, PTE_R | PTE_W, PTE_X, PTE_R | PTE_X, PTE_R | PTE_W | PTE_X,
+		PTE_R, PTE_R | PTE_W, PTE_X, PTE_R | PTE_X, PTE_R | PTE_W | PTE_X
 	};
 	struct gstage g = table_new(16);
 
@@ -549,9 +551,9 @@ static void test_gstage_hgatp(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(vmids); i++) {
 		uint64_t h = gstage_hgatp(&g, vmids[i]);
-		CHECK_EQ_U64(h >> 60, 8);                     /* MODE: Sv39x4 */
-		CHECK_EQ_U64((h >> 58) & 3, 0);               /* bits 59:58: zero */
-		CHECK_EQ_U64((h >> 44) & 0x3fff, vmids[i]);   /* VMID */
+		CHECK_EQ_U64(h >> 60, 8);                        /* MODE: Sv39x4 */
+		CHECK_EQ_U64((h >> 58) & 3, 0);                  /* bits 59:58: zero */
+		CHECK_EQ_U64((h >> 44) & 0x3fff, vmids[i]);      /* VMID */
 		CHECK_EQ_U64(h & ((1UL << 44) - 1), root >> 12); /* PPN of the root */
 	}
 	table_free(&g);
@@ -620,7 +622,7 @@ static int ref_overlaps(const struct ref_map *maps, int n, uint64_t gpa, uint64_
 static void test_gstage_random(void)
 {
 	static const uint64_t perms[] = {
-		PTE_R, PTE_R | PTE_W, PTE_X, PTE_R | PTE_X, PTE_R | PTE_W | PTE_X,
+		PTE_R, PTE_R | PTE_W, PTE_X, PTE_R | PTE_X, PTE_R | PTE_W | PTE_X
 	};
 	static struct ref_map maps[RANDOM_MAPS];
 	struct gstage g = table_new(RANDOM_POOL);
@@ -654,8 +656,8 @@ static void test_gstage_random(void)
 		if (gpa + size > GPA_LIMIT || ref_overlaps(maps, n, gpa, size))
 			continue;
 		if (!CHECK_EQ_U64(gstage_map(&g, gpa, hpa, size, perm), GSTAGE_OK)) {
-			printf("    mapping 0x%" PRIx64 " bytes at gpa 0x%" PRIx64 " hpa 0x%" PRIx64
-			       "\n", size, gpa, hpa);
+			printf("    mapping 0x%" PRIx64 " bytes at gpa 0x%" PRIx64 " hpa 0x%" PRIx64 "\n",
+			       size, gpa, hpa);
 			break;
 		}
 		maps[n++] = (struct ref_map){ gpa, hpa, size, perm };
@@ -669,11 +671,11 @@ static void test_gstage_random(void)
 		const struct ref_map *m = &maps[rng_below(n)];
 		uint64_t gpa;
 		switch (i % 5) {
-		case 0: gpa = rng_below(GPA_LIMIT); break;          /* anywhere */
-		case 1: gpa = m->gpa + rng_below(m->size); break;   /* inside */
-		case 2: gpa = m->gpa - 1; break;                    /* just before */
-		case 3: gpa = m->gpa + m->size - 1; break;          /* the last byte */
-		default: gpa = m->gpa + m->size; break;             /* just after */
+		case 0: gpa = rng_below(GPA_LIMIT); break;        /* anywhere */
+		case 1: gpa = m->gpa + rng_below(m->size); break; /* inside */
+		case 2: gpa = m->gpa - 1; break;                  /* just before */
+		case 3: gpa = m->gpa + m->size - 1; break;        /* the last byte */
+		default: gpa = m->gpa + m->size; break;           /* just after */
 		}
 
 		const struct ref_map *want = ref_find(maps, n, gpa);
