@@ -21,7 +21,8 @@ tour of the new code quotes it too).
 --check writes the handout, then grades one boot of each lab at SMP=4 in
 it and in this checkout: on the handout the checks of CHECKS must fail and
 the hypervisor must still boot (print its banner); on the solution the
-same checks must pass. Closes with 'handout: N passed, N failed'.
+same checks must pass; and the handout must pass its own format check.
+Closes with 'handout: N passed, N failed'.
 """
 import argparse
 import os
@@ -111,7 +112,7 @@ def tracked_files():
 def write_handout(dest):
     """Writes the handout tree to dest. Returns the number of regions."""
     shutil.rmtree(dest, ignore_errors=True)
-    regions = 0
+    regions, touched = 0, []
     for name in tracked_files():
         src, dst = os.path.join(ROOT, name), os.path.join(dest, name)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -121,8 +122,11 @@ def write_handout(dest):
                 text = f.read()
             regions += sum(1 for line in text.split("\n")
                            if BEGIN.match(line) and BEGIN.match(line).group(2) == lab.group(1))
+            stubbed = strip_regions(text, int(lab.group(1)), name)
             with open(dst, "w") as f:
-                f.write(strip_regions(text, int(lab.group(1)), name))
+                f.write(stubbed)
+            if stubbed != text:
+                touched.append(name)
         elif lab and name.endswith("/README.md"):
             with open(src) as f:
                 text = f.read()
@@ -130,6 +134,13 @@ def write_handout(dest):
                 f.write(without_tour(text))
         else:
             shutil.copy2(src, dst)
+    # A stub is one line of the END comment; clang-format gives it the house
+    # style, so that the student's `make format-check` starts clean.
+    if touched:
+        try:
+            subprocess.run(["clang-format", "-i", "--style=file", *touched], cwd=dest, check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise MarkerError(f"clang-format failed on the stubs ({e}): run 'make setup'")
     return regions
 
 
@@ -181,6 +192,14 @@ def main():
     if not args.check:
         return 0
     passed, failed = check(dest)
+    fmt = subprocess.run([sys.executable, os.path.join(dest, "common/tools/format-check.py")],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if fmt.returncode == 0:
+        passed += 1
+        print("PASS the handout passes its own format check")
+    else:
+        failed += 1
+        print("FAIL the handout fails its own format check:\n" + fmt.stdout[-2000:])
     if regions == 0:
         print("FAIL no solution regions in labs/")
         failed += 1
