@@ -239,8 +239,10 @@ gdb: check-tools
 		-ex 'target remote :$(GDBPORT)'
 
 # make diff LAB=n: what lab n adds to lab n-1, as `diff -ru` of the two
-# directories, the command the READMEs use. Piped or saved, the output is
-# exactly that command's; on a terminal it is coloured (GNU diff's --color,
+# directories, the command the READMEs use, without the README and the gdb
+# walkthrough: those are rewritten for each lab, and 700 lines of prose would
+# bury the code. Piped or saved, the output is exactly that command's (with
+# its two -x); on a terminal it is coloured (GNU diff's --color,
 # which needs no git: a handout copy may not be a checkout). diff exits 1
 # when the labs differ, which is the point here; only trouble (2) fails, and
 # a reader that stops early (SIGPIPE, 141), as less or head do, does not.
@@ -251,7 +253,7 @@ else ifeq ($(LAB),$(firstword $(LABS)))
 	@echo "error: lab $(LAB) is the first lab, there is none before it; try LAB=$(word 2,$(LABS))" >&2; exit 1
 else
 	@if [ -t 1 ]; then color=--color=always; else color=; fi; \
-		diff -ru $$color $(call lab_dir,$(word $(LAB),0 $(LABS))) $(call lab_dir,$(LAB)); \
+		diff -ru -x README.md -x walkthrough.gdb $$color $(call lab_dir,$(word $(LAB),0 $(LABS))) $(call lab_dir,$(LAB)); \
 		status=$$?; [ $$status -le 1 ] || [ $$status -eq 141 ]
 endif
 
