@@ -15,6 +15,7 @@
 #   make compdb             compile_commands.json, for clangd
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
 #   make bench              lab 05 against OpenSBI alone: SBI call, hart_start, Linux boot
+#   make kvm-unit-tests KUT=dir  kvm-unit-tests' SBI tests (your checkout) on OpenSBI and on lab 05
 
 SMP ?= 4
 GUEST_MEM ?= 128
@@ -154,6 +155,13 @@ $(B)/bench/guest.elf: $(BENCH_SRCS) $(wildcard common/include/*.h) common/payloa
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCH_SRCS)
 bench: check-tools
 	@python3 bench/bench.py
+
+# ---- make kvm-unit-tests KUT=dir: a suite we did not write (common/tools/kvm-unit-tests.sh) ----
+KUT ?=
+kvm-unit-tests: check-tools
+	@test -n "$(KUT)" || { echo "error: give KUT=path to a kvm-unit-tests checkout" >&2; exit 1; }
+	@SMP=$(SMP) sh common/tools/kvm-unit-tests.sh "$(KUT)"
+.PHONY: kvm-unit-tests
 
 # ---- the labs ----
 # INITRD=file: QEMU loads it and names it in /chosen; lab 05 hands it to the guest.

@@ -426,6 +426,7 @@ def lab5_checks(smp):
             guest_checks_ok("guest-ipi", ["hsm-status-started", "ipi", "ipi-broadcast",
                                           "ipi-bad-hart"]),
             guest_checks_ok("guest-suspend", ["hsm-status-suspended", "hsm-suspend-retentive",
+                                              "hsm-suspend-type-32bit",
                                               "hsm-suspend-non-retentive"]),
         ]
     return checks

@@ -35,6 +35,7 @@ static int mission;             /* what started harts do (set before hart_start)
 static int arrived, finished;   /* secondaries that began / ended their mission */
 static int resuming[MAX_HARTS]; /* set before a non-retentive suspend */
 static long suspend_error;      /* a suspend call that failed */
+static uint64_t suspend_a0;     /* a0 of the retentive suspend (its type) */
 
 static uint64_t ms(uint64_t n)
 {
@@ -109,7 +110,7 @@ void guest_secondary(uint64_t hartid)
 			wait_ipi();
 		} else if (m == SUSPEND_RETENTIVE) {
 			csr_set(sie, 1UL << IRQ_S_SOFT);
-			struct sbiret r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, 0, 0, 0, 0, 0, 0);
+			struct sbiret r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, suspend_a0, 0, 0, 0, 0, 0);
 			csr_clear(sip, 1UL << IRQ_S_SOFT);
 			if (r.error != 0)
 				suspend_error = r.error;
@@ -226,6 +227,7 @@ static void test_suspend(uint64_t boot, int other)
 	/* Retentive: the ecall returns once an interrupt is pending. */
 	arrived = finished = 0;
 	suspend_error = 0;
+	suspend_a0 = 0;
 	start_one(other, SUSPEND_RETENTIVE);
 	wait_count(&arrived, 1, 2000);
 	int suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 2000) == 0;
@@ -233,6 +235,23 @@ static void test_suspend(uint64_t boot, int other)
 	sbi_send_ipi(1, id);
 	int resumed = wait_count(&finished, 1, 2000) == 0;
 	guest_check("hsm-suspend-retentive", suspended && resumed && suspend_error == 0,
+		    suspend_error);
+	all_stopped(boot);
+
+	/*
+	 * The same with bit 63 of a0 set: suspend_type is 32 bits wide, and the
+	 * SBI uses only those (SBI v2.0, "Binary Encoding"), so this is type 0.
+	 * kvm-unit-tests checks it.
+	 */
+	arrived = finished = 0;
+	suspend_error = 0;
+	suspend_a0 = 1UL << 63;
+	start_one(other, SUSPEND_RETENTIVE);
+	wait_count(&arrived, 1, 2000);
+	suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 500) == 0;
+	sbi_send_ipi(1, id);
+	resumed = wait_count(&finished, 1, 2000) == 0;
+	guest_check("hsm-suspend-type-32bit", suspended && resumed && suspend_error == 0,
 		    suspend_error);
 	all_stopped(boot);
 

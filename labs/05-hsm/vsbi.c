@@ -168,13 +168,13 @@ static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	}
 }
 
-/* System reset: a0 = reset_type, a1 = reset_reason (32-bit values). */
+/* System reset: a0 = reset_type, a1 = reset_reason, 32-bit: the upper halves are ignored. */
 static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	(void)v;
 	if (fid != SBI_SRST_RESET)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
-	uint64_t type = a[0], reason = a[1];
+	uint32_t type = (uint32_t)a[0], reason = (uint32_t)a[1];
 	if (type > SBI_SRST_TYPE_WARM_REBOOT || reason > SBI_SRST_REASON_FAILURE)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 
@@ -294,10 +294,10 @@ static long vsbi_hsm_state(enum vcpu_state s)
 	return SBI_HSM_STATE_STOPPED;
 }
 
-/* HSM hart_suspend(type, resume_addr, opaque), on the calling vCPU. */
+/* HSM hart_suspend(type, resume_addr, opaque), on the calling vCPU; type is 32-bit: a0's upper half is ignored. */
 static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 {
-	uint64_t type = a[0], resume = a[1], opaque = a[2];
+	uint64_t type = (uint32_t)a[0], resume = a[1], opaque = a[2];
 
 	if (type != SUSPEND_RETENTIVE && type != SUSPEND_NON_RETENTIVE)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
