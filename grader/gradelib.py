@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 CONTEXT = 2          # console lines shown either side of a marked line
@@ -387,3 +388,23 @@ def grade(cases, tree, jobs=1, stop=None, support=ROOT):
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         yield from pool.map(one, cases)
+
+
+# ---- the grader's own tests ----
+
+def run_selftests(namespace, label):
+    """Runs every test_* function of a module's namespace (its globals()):
+    a test fails by raising. Prints PASS or FAIL with the traceback, then
+    '<label>: N passed, N failed'. Returns the exit status."""
+    passed = failed = 0
+    for name, test in [(n, f) for n, f in namespace.items() if n.startswith("test_")]:
+        try:
+            test()
+            print(f"  PASS {name}")
+            passed += 1
+        except Exception:
+            print(f"  FAIL {name}")
+            print("    " + traceback.format_exc().replace("\n", "\n    "))
+            failed += 1
+    print(f"{label}: {passed} passed, {failed} failed")
+    return 1 if failed else 0

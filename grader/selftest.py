@@ -11,14 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import checks
 import grade as grade_cli
 import handout
 import report
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, execute, grade, judge,
-                     split_lines)
+                     run_selftests, split_lines)
 
 # A console of the test guest on OpenSBI with -smp 4, cut short.
 GOOD = b"""\r
@@ -304,18 +303,7 @@ def test_handout_regions():
 
 
 def main():
-    passed = failed = 0
-    for name, test in [(n, f) for n, f in globals().items() if n.startswith("test_")]:
-        try:
-            test()
-            print(f"  PASS {name}")
-            passed += 1
-        except Exception:
-            print(f"  FAIL {name}")
-            print("    " + traceback.format_exc().replace("\n", "\n    "))
-            failed += 1
-    print(f"selftest: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_selftests(globals(), "selftest")
 
 
 if __name__ == "__main__":

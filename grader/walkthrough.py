@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 import gradelib
@@ -427,18 +426,7 @@ def test_the_labs_scripts_parse():
 
 
 def selftest():
-    passed = failed = 0
-    for name, test in [(n, f) for n, f in globals().items() if n.startswith("test_")]:
-        try:
-            test()
-            print(f"  PASS {name}")
-            passed += 1
-        except Exception:
-            print(f"  FAIL {name}")
-            print("    " + traceback.format_exc().replace("\n", "\n    "))
-            failed += 1
-    print(f"walkthrough selftest: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return gradelib.run_selftests(globals(), "walkthrough selftest")
 
 
 if __name__ == "__main__":
