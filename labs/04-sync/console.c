@@ -42,6 +42,24 @@ void printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The guest prints a character or a buffer at a time (SBI putchar, DBCN).
+ * Taking the lock for it keeps the guest's bytes out of the middle of a
+ * line of ours; the guest's own lines are the guest's business.
+ */
+void console_write(const uint8_t *buf, uint64_t n)
+{
+	spin_lock(&console_lock);
+	for (uint64_t i = 0; i < n; i++)
+		sbi_console_putchar(buf[i]);
+	spin_unlock(&console_lock);
+}
+
+void console_write_byte(uint8_t c)
+{
+	console_write(&c, 1);
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
