@@ -357,7 +357,10 @@ def svg(figures):
     native, and a dashed line at the target."""
     panel_w, panel_h, top, bar_w = 230, 220, 40, 50
     width = panel_w * len(figures) + 20
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{panel_h + 110}" '
+    # Room below the bars for the longest caption (see the loop's end).
+    lines = max(len(f["label"].split(", ")) + 1 + bool(f["status"]) for f in figures)
+    height = top + panel_h + 32 + 13 * lines
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            'font-family="sans-serif" font-size="11">',
            f'<text x="10" y="18" font-size="14">make bench: lab 05 (dark) against '
            'OpenSBI alone (light)</text>']
