@@ -48,7 +48,7 @@ CHECKS = {
     2: ("lab2-smp4", ["device-tree", "guest-dtb"]),
     3: ("lab3-smp4", ["secondaries-online", "all-online", "ipis"]),
     4: ("lab4-smp4", ["torture"]),
-    5: ("lab5-smp4", ["guest-harts-up", "hsm-start-stop"]),
+    5: ("lab5-smp4", ["guest-harts-up", "hsm-start-stop", "guest-timer", "guest-ipi"]),
 }
 
 

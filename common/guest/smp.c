@@ -199,11 +199,11 @@ static void test_ipis(uint64_t boot, int other, int others)
 
 	/* One hart, named by hart_mask bit 0 and hart_mask_base = its id. */
 	arrived = finished = 0;
-	start_one(other, WAIT_IPI);
-	wait_count(&arrived, 1, 2000);
+	/* No wait for a hart that did not start: the checks fail at once. */
+	int up = start_one(other, WAIT_IPI) == 0 && wait_count(&arrived, 1, 2000) == 0;
 	guest_check("hsm-status-started", hsm_status(id) == SBI_HSM_STATE_STARTED, hsm_status(id));
 	struct sbiret r = sbi_send_ipi(1, id);
-	guest_check("ipi", r.error == 0 && wait_count(&finished, 1, 2000) == 0, r.error);
+	guest_check("ipi", up && r.error == 0 && wait_count(&finished, 1, 2000) == 0, r.error);
 	all_stopped(boot);
 
 	/* Everyone, by hart_mask_base = -1: the boot hart gets one too. */
@@ -228,12 +228,12 @@ static void test_suspend(uint64_t boot, int other)
 	arrived = finished = 0;
 	suspend_error = 0;
 	suspend_a0 = 0;
-	start_one(other, SUSPEND_RETENTIVE);
-	wait_count(&arrived, 1, 2000);
-	int suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 2000) == 0;
+	/* No wait for a hart that did not start or suspend: the checks fail at once. */
+	int up = start_one(other, SUSPEND_RETENTIVE) == 0 && wait_count(&arrived, 1, 2000) == 0;
+	int suspended = up && wait_status(id, SBI_HSM_STATE_SUSPENDED, 2000) == 0;
 	guest_check("hsm-status-suspended", suspended, hsm_status(id));
 	sbi_send_ipi(1, id);
-	int resumed = wait_count(&finished, 1, 2000) == 0;
+	int resumed = suspended && wait_count(&finished, 1, 2000) == 0;
 	guest_check("hsm-suspend-retentive", suspended && resumed && suspend_error == 0,
 		    suspend_error);
 	all_stopped(boot);
@@ -246,11 +246,10 @@ static void test_suspend(uint64_t boot, int other)
 	arrived = finished = 0;
 	suspend_error = 0;
 	suspend_a0 = 1UL << 63;
-	start_one(other, SUSPEND_RETENTIVE);
-	wait_count(&arrived, 1, 2000);
-	suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 500) == 0;
+	up = start_one(other, SUSPEND_RETENTIVE) == 0 && wait_count(&arrived, 1, 2000) == 0;
+	suspended = up && wait_status(id, SBI_HSM_STATE_SUSPENDED, 500) == 0;
 	sbi_send_ipi(1, id);
-	resumed = wait_count(&finished, 1, 2000) == 0;
+	resumed = suspended && wait_count(&finished, 1, 2000) == 0;
 	guest_check("hsm-suspend-type-32bit", suspended && resumed && suspend_error == 0,
 		    suspend_error);
 	all_stopped(boot);
@@ -258,14 +257,13 @@ static void test_suspend(uint64_t boot, int other)
 	/* Non-retentive: it wakes at resume_addr with a1 = opaque. */
 	arrived = finished = 0;
 	suspend_error = 0;
-	start_one(other, SUSPEND_NON_RET);
-	wait_count(&arrived, 1, 2000);
-	suspended = wait_status(id, SBI_HSM_STATE_SUSPENDED, 500) == 0;
+	up = start_one(other, SUSPEND_NON_RET) == 0 && wait_count(&arrived, 1, 2000) == 0;
+	suspended = up && wait_status(id, SBI_HSM_STATE_SUSPENDED, 500) == 0;
 	if (!suspended && suspend_error == SBI_ERR_NOT_SUPPORTED) {
 		guest_printf("guest: non-retentive suspend is not offered\n");
 	} else {
 		sbi_send_ipi(1, id);
-		resumed = wait_count(&finished, 1, 2000) == 0;
+		resumed = suspended && wait_count(&finished, 1, 2000) == 0;
 		guest_check("hsm-suspend-non-retentive", suspended && resumed, suspend_error);
 	}
 	all_stopped(boot);

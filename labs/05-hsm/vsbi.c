@@ -203,8 +203,10 @@ static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	(void)v;
 	if (fid != 0)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
+	/* BEGIN SOLUTION (lab 5): take back a pending timer interrupt, set the new deadline */
 	csr_clear(hvip, 1UL << IRQ_VS_TIMER);
 	sbi_set_timer(a[0]);
+	/* END SOLUTION (lab 5), handout: (void)a; */
 	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
@@ -240,9 +242,11 @@ static struct sbiret vsbi_ipi(struct vcpu *v, uint64_t fid, const uint64_t *a)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	if (vsbi_hart_set(a[0], a[1], &set) != 0)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
+	/* BEGIN SOLUTION (lab 5): ask each vCPU of the set for a software interrupt */
 	for (int id = 0; id < 64; id++)
 		if (set & (1UL << id))
 			vcpu_request_ipi(vm_get()->vcpus[id]);
+	/* END SOLUTION (lab 5) */
 	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
