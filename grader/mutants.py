@@ -55,8 +55,11 @@ def run_mutant(patch):
     name = f"{lab_dir}/{os.path.basename(patch)[:-len('.patch')]}"
     copy = os.path.join(ROOT, "build", "mutants", name)
     copy_repository(copy)
-    r = subprocess.run(["patch", "-p1", "--batch", "--no-backup-if-mismatch", "-d", copy,
-                        "-i", patch], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    # No fuzz: a patch whose context has drifted must fail here, not land
+    # on some other line that happens to look alike.
+    r = subprocess.run(["patch", "-p1", "--batch", "--fuzz=0", "--no-backup-if-mismatch",
+                        "-d", copy, "-i", patch],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         return False, f"FAIL mutant {name}: the patch no longer applies\n{r.stdout}{r.stderr}"
 
