@@ -15,6 +15,7 @@ import time
 import checks
 import grade as grade_cli
 import handout
+import mutants
 import report
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, execute, grade, judge,
                      run_selftests, split_lines)
@@ -300,6 +301,15 @@ def test_handout_regions():
         raise AssertionError("accepted a lab 2 region in lab 1")
     except handout.MarkerError as e:
         assert "a lab 2 region in lab 1" in str(e), e
+
+
+def test_mutant_expectations():
+    with tempfile.NamedTemporaryFile("w", suffix=".patch") as f:
+        f.write("# A race.\n# expect-fail: torture\n# expect-fail: whole-lines or rendezvous\n"
+                "--- a/x.c\n+++ b/x.c\n# expect-fail: not-a-header\n")
+        f.flush()
+        got = mutants.expected_failures(f.name)
+    assert got == [("torture",), ("whole-lines", "rendezvous")], got
 
 
 def main():
