@@ -18,7 +18,8 @@ continue
 info threads
 # expect 2: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vcpu_run \(
-# expect 1: ^  +\d +Thread .* 0x00000000800[0-7][0-9a-f]{4} in \?\? \(\)$
+# The other hart: in OpenSBI, or still in QEMU's reset code at 0x1000.
+# expect 1: ^  +\d +Thread .* 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 bt
 # expect: ^#0  vcpu_run \(
 # expect: ^#1  0x[0-9a-f]+ in hyp_main \(hartid=[01], fdt=<optimized out>\) at labs/01-boot/main\.c:\d+$

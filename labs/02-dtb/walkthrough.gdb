@@ -60,11 +60,11 @@ x/4wx fdt + 0x38
 # expect: ^0x82200038:\s+0x01000000\s+0x00000000\s+0x03000000\s+0x04000000$
 
 # The other harts: still in OpenSBI (most of them asleep at 0x80009a64,
-# but a hart may still be on its way there).
+# but a hart may still be on its way there, or in QEMU's reset code at 0x1000).
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* platform_init \(
-# expect 3: ^  +\d +Thread .* 0x00000000800[0-7][0-9a-f]{4} in \?\? \(\)$
+# expect 3: ^  +\d +Thread .* 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 break vcpu_run
 # expect: ^Breakpoint 2 at 0x[0-9a-f]+: file labs/02-dtb/vcpu\.c, line \d+\.$
 continue
@@ -72,7 +72,7 @@ continue
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vcpu_run \(
-# expect 3: ^  +\d +Thread .* 0x00000000800[0-7][0-9a-f]{4} in \?\? \(\)$
+# expect 3: ^  +\d +Thread .* 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 x/2i 0x80009a60
 # expect: ^   0x80009a60:\s+wfi$
 kill
