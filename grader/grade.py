@@ -78,12 +78,6 @@ def flaky(results):
             for (base, name), oks in runs.items() if True in oks and False in oks]
 
 
-def write(path, text):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def main():
     gradelib.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Grade the labs in QEMU.")
@@ -133,14 +127,8 @@ def main():
 
     print()
     print(report.table(results))
-    out = os.path.join(tree, "build", "grade")
-    files = [(args.json or os.path.join(out, "results.json"), report.to_json(results, tree, seconds)),
-             (args.junit or os.path.join(out, "junit.xml"), report.to_junit(results, seconds)),
-             (args.gradescope or os.path.join(out, "gradescope.json"),
-              report.to_gradescope(results, seconds))]
-    for path, text in files:
-        write(path, text)
-    print("reports: " + ", ".join(os.path.relpath(p) for p, _ in files))
+    paths = report.write_all(results, tree, seconds, args.json, args.junit, args.gradescope)
+    print("reports: " + ", ".join(os.path.relpath(p) for p in paths))
     if args.repeat > 1:
         unsteady = flaky(results)
         print(f"flaky: {len(unsteady)} checks passed in some runs and failed in others"

@@ -34,11 +34,7 @@ def grade_student(tree, cases, jobs):
     """The results of one checkout; its reports are written into it."""
     start = time.monotonic()
     results = list(gradelib.grade(cases, tree, jobs))
-    seconds = time.monotonic() - start
-    out = os.path.join(tree, "build", "grade")
-    grade_cli.write(os.path.join(out, "results.json"), report.to_json(results, tree, seconds))
-    grade_cli.write(os.path.join(out, "junit.xml"), report.to_junit(results, seconds))
-    grade_cli.write(os.path.join(out, "gradescope.json"), report.to_gradescope(results, seconds))
+    report.write_all(results, tree, time.monotonic() - start)
     return results
 
 

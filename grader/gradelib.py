@@ -390,6 +390,18 @@ def grade(cases, tree, jobs=1, stop=None, support=ROOT):
         yield from pool.map(one, cases)
 
 
+# ---- checkouts ----
+
+def checkout_files(root):
+    """The files of the checkout at root as git sees them, relative to it:
+    the tracked ones and the untracked ones not ignored, so that a change
+    not yet committed counts. A tracked file deleted in the work tree is
+    left out."""
+    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
+                          "--exclude-standard"], capture_output=True, check=True).stdout
+    return [n for n in out.decode().split("\0") if n and os.path.lexists(os.path.join(root, n))]
+
+
 # ---- the grader's own tests ----
 
 def run_selftests(namespace, label):

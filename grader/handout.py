@@ -102,18 +102,13 @@ def without_tour(readme):
                   "write are the comments `Lab N:` in this lab's sources.\n\n", readme)
 
 
-def tracked_files():
-    out = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
-                          "--exclude-standard"], capture_output=True, check=True).stdout
-    return [n for n in out.decode().split("\0")
-            if n and os.path.isfile(os.path.join(ROOT, n)) and not n.startswith(LEFT_OUT)]
-
-
 def write_handout(dest):
     """Writes the handout tree to dest. Returns the number of regions."""
     shutil.rmtree(dest, ignore_errors=True)
     regions, touched = 0, []
-    for name in tracked_files():
+    for name in gradelib.checkout_files(ROOT):
+        if name.startswith(LEFT_OUT) or not os.path.isfile(os.path.join(ROOT, name)):
+            continue
         src, dst = os.path.join(ROOT, name), os.path.join(dest, name)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         lab = re.match(r"labs/0(\d)-[^/]+/", name)

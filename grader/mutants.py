@@ -42,15 +42,11 @@ def expected_failures(patch):
 
 
 def copy_repository(dest):
-    """Copies the tracked and the untracked, not ignored, files to dest."""
-    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others",
-                            "--exclude-standard"], capture_output=True, check=True).stdout
+    """Copies the checkout's files (gradelib.checkout_files) to dest."""
     shutil.rmtree(dest, ignore_errors=True)
-    for name in files.decode().split("\0"):
-        src = os.path.join(ROOT, name)
-        if name and os.path.lexists(src):  # a tracked file may be deleted
-            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
-            shutil.copy2(src, os.path.join(dest, name), follow_symlinks=False)
+    for name in gradelib.checkout_files(ROOT):
+        os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, name), os.path.join(dest, name), follow_symlinks=False)
 
 
 def run_mutant(patch):

@@ -10,6 +10,7 @@ per case run; with --repeat, several runs of a case have names ending in
 -run1, -run2, ...). Python 3 standard library only.
 """
 import json
+import os
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -220,3 +221,18 @@ def gradescope_problems(data):
                 and not 0 <= t["score"] <= t["max_score"]:
             problems.append(f"test {i}: score {t['score']} outside 0..{t['max_score']}")
     return problems
+
+
+def write_all(results, tree, seconds, json_path=None, junit_path=None, gradescope_path=None):
+    """Writes the three machine reports, by default to tree/build/grade/
+    (results.json, junit.xml, gradescope.json). Returns their paths."""
+    out = os.path.join(tree, "build", "grade")
+    files = [(json_path or os.path.join(out, "results.json"), to_json(results, tree, seconds)),
+             (junit_path or os.path.join(out, "junit.xml"), to_junit(results, seconds)),
+             (gradescope_path or os.path.join(out, "gradescope.json"),
+              to_gradescope(results, seconds))]
+    for path, text in files:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    return [path for path, _ in files]
