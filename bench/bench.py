@@ -31,9 +31,12 @@ OUT = os.path.join(ROOT, "build", "bench")
 GUEST = "build/bench/guest.bin"
 GUEST_ELF = os.path.join(ROOT, "build", "bench", "guest.elf")
 HYP_ELF = os.path.join(ROOT, "build", "lab5", "hyp.elf")
-OPENSBI_ELF = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
-OBJDUMP = "riscv64-unknown-elf-objdump"
-NM = "riscv64-unknown-elf-nm"
+# make bench exports the platform's firmware and the toolchain (Makefile).
+OPENSBI_ELF = re.sub(r"\.bin$", ".elf", os.environ.get(
+    "OPENSBI", "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"))
+CROSS_COMPILE = os.environ.get("CROSS_COMPILE", "riscv64-unknown-elf-")
+OBJDUMP = CROSS_COMPILE + "objdump"
+NM = CROSS_COMPILE + "nm"
 ICOUNT = "-icount shift=0"
 LINUX = dict(GUEST="build/linux/Image", INITRD="build/linux/initramfs.cpio")
 LINUX_SMP = 4

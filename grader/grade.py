@@ -2,14 +2,18 @@
 """The grader: boots each lab's cases in QEMU and checks their consoles.
 
     python3 grader/grade.py [--lab N|native] [--smp 1,4] [--jobs J] [--tree PATH]
-                            [--repeat N] [--mttcg] [--verbose] [--list]
-                            [--json F] [--junit F] [--gradescope F]
+                            [--platform qemu7|qemu10] [--repeat N] [--mttcg]
+                            [--verbose] [--list] [--json F] [--junit F] [--gradescope F]
+
+--platform picks the QEMU and OpenSBI (the Makefile's PLATFORM; default: the
+environment's PLATFORM, else qemu7). A few checks depend on it: they name
+the platform's known bugs instead of failing on them.
 
 --tree grades another checkout (a student's) with the checks, the Makefile
 and the test guests of this one. Console logs go to TREE/build/grade/<case>.log;
 the reports to TREE/build/grade/results.json, junit.xml and gradescope.json
-unless --json, --junit or --gradescope name other files. Exit status 1 if
-any check failed.
+unless --json, --junit or --gradescope name other files (build/grade-qemu10
+for --platform qemu10). Exit status 1 if any check failed.
 """
 import argparse
 import copy
@@ -85,6 +89,8 @@ def main():
     ap.add_argument("--smp", help="only these SMP values, e.g. 1,4")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="QEMU runs at a time")
     ap.add_argument("--tree", default=ROOT, help="the checkout to grade (default: this one)")
+    ap.add_argument("--platform", choices=gradelib.PLATFORMS, default=gradelib.platform(),
+                    help="the QEMU and OpenSBI to boot with (make platforms)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each case N times, to expose races that show now and then")
     ap.add_argument("--mttcg", action="store_true",
@@ -97,6 +103,7 @@ def main():
     args = ap.parse_args()
     if args.repeat < 1 or args.jobs < 1:
         ap.error("--repeat and --jobs take a number of at least 1")
+    gradelib.set_platform(args.platform)
     tree = os.path.abspath(args.tree)
     if not os.path.isdir(os.path.join(tree, "labs")):
         print(f"grade: {tree} is not a checkout of the labs (it has no labs/ directory)")
@@ -134,6 +141,7 @@ def main():
         print(f"flaky: {len(unsteady)} checks passed in some runs and failed in others"
               + "".join(f"\n  {line}" for line in unsteady))
     t = report.totals(results)
+    print(f"platform: {args.platform}")
     print(f"time: {seconds:.1f} s for {len(results)} runs, {args.jobs} at a time")
     print(f"points: {t['points']}/{t['possible']}")
     print(f"grade: {t['passed']} passed, {t['failed']} failed")
