@@ -164,8 +164,14 @@ TRACE_LINE = re.compile(rb"^Trace (\d+): 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/([0
 
 
 def trace_mode(flags):
-    """QEMU 7.2's riscv TB flags: bits 0-1 the privilege level; bit 15
-    (HLSX) is set in M-mode and in HS-mode, never at V=1."""
+    """The privilege mode in a trace line's TB flags (QEMU's target/riscv
+    cpu.h, FIELD(TB_FLAGS, ...), which moves between versions).
+    QEMU 7.2: bits 0-1 the privilege level; bit 15 (HLSX) is set in M-mode
+    and in HS-mode, never at V=1. QEMU 10: bit 21 VIRT_ENABLED, bits 22-23
+    PRIV (read off its traces: M-mode code runs with 0x02c24003)."""
+    if os.environ.get("PLATFORM", "qemu7") == "qemu10":
+        priv, virt = (flags >> 22) & 3, (flags >> 21) & 1
+        return "M" if priv == 3 else ("VS" if virt else "HS") if priv == 1 else "U"
     priv, hlsx = flags & 3, (flags >> 15) & 1
     return "M" if priv == 3 else ("HS" if hlsx else "VS") if priv == 1 else "U"
 
@@ -180,6 +186,12 @@ def read_trace(path):
                 harts.setdefault(int(m.group(1)), []).append(
                     (int(m.group(2), 16), trace_mode(int(m.group(3), 16))))
     return harts
+
+
+# The monitor command for one instruction per translation block, so that the
+# trace has a line per instruction: QEMU 8.1 renamed `singlestep`.
+ONE_INSN_PER_TB = (b"one-insn-per-tb on" if os.environ.get("PLATFORM", "qemu7") == "qemu10"
+                   else b"singlestep on")
 
 
 def trace_bench(lab):
@@ -198,7 +210,7 @@ def trace_bench(lab):
         if line.startswith("bench: hello"):
             with socket.socket(socket.AF_UNIX) as s:
                 s.connect(sock)
-                s.sendall(b"singlestep on\nlog exec,nochain\n")
+                s.sendall(ONE_INSN_PER_TB + b"\nlog exec,nochain\n")
                 time.sleep(0.2)  # let the monitor read both before we hang up
     boot_bench(lab, 2, extra, on_line)
     counts = count_trace(read_trace(log), lab)
