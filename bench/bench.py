@@ -132,11 +132,13 @@ class Image:
     """What objdump and nm say about one ELF file: each wfi's address, the
     bench guest's two bracketed ecalls, and function names by address."""
 
-    def __init__(self, path, symbols=True):
+    def __init__(self, path, symbols=True, base=0):
+        """base: added to every address, for an image linked at 0 that runs
+        elsewhere (OpenSBI 1.5's firmware is position independent)."""
         text = subprocess.run([OBJDUMP, "-d", path], capture_output=True, text=True,
                               check=True).stdout
         insns = re.findall(r"^[ \t]*([0-9a-f]+):[ \t]+[0-9a-f]+[ \t]+(\S+)[ \t]*(\S*)", text, re.M)
-        insns = [(int(a, 16), op, args) for a, op, args in insns]
+        insns = [(base + int(a, 16), op, args) for a, op, args in insns]
         self.wfi = {a for a, op, _ in insns if op == "wfi"}
         # rdinstret; ecall; rdinstret [; wfi]: the round trip, or hart_start.
         self.roundtrip_ecall = self.start_ecall = None
@@ -158,6 +160,16 @@ class Image:
     def name(self, pc):
         i = bisect.bisect_right(self.starts, pc) - 1
         return self.names[i] if i >= 0 else "?"
+
+
+def firmware_base(path):
+    """Where the firmware runs, less where it is linked: OpenSBI 1.1 is
+    linked at 0x80000000, OpenSBI 1.5 at 0 (it relocates itself to where
+    QEMU loaded it, 0x80000000 on virt)."""
+    out = subprocess.run([OBJDUMP, "-h", path], capture_output=True, text=True,
+                         check=True).stdout
+    vma = re.search(r"^\s*\d+\s+\.text\s+[0-9a-f]+\s+([0-9a-f]+)", out, re.M)
+    return 0x80000000 if vma and int(vma.group(1), 16) < 0x80000000 else 0
 
 
 TRACE_LINE = re.compile(rb"^Trace (\d+): 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/([0-9a-f]+)/")
@@ -225,7 +237,7 @@ def count_trace(harts, lab):
     and the function profile of the median ones."""
     guest = Image(GUEST_ELF)
     hyp = Image(HYP_ELF) if lab == 5 else None
-    sbi = Image(OPENSBI_ELF, symbols=False)
+    sbi = Image(OPENSBI_ELF, symbols=False, base=firmware_base(OPENSBI_ELF))
     guest_mode = "VS" if lab == 5 else "HS"  # natively the guest is the S-mode payload
 
     def where(pc, mode):
