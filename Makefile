@@ -65,8 +65,16 @@ $(error FW=$(FW): the firmwares are dynamic (fw_dynamic.bin) and jump (fw_jump.b
 endif
 OPENSBI ?= $(FIRMWARE_DIR)/fw_$(FW).bin
 # The Python tools (grader, bench, walkthroughs) run make again for QEMU
-# commands: they pass these on in the environment.
-export PLATFORM FW QEMU OPENSBI CROSS_COMPILE
+# commands, without MAKEFLAGS: they get these from the environment. QEMU
+# and OPENSBI follow PLATFORM there, unless given on the command line (the
+# grader's --platform must be able to change the platform).
+export PLATFORM FW CROSS_COMPILE
+ifeq ($(origin QEMU),command line)
+export QEMU
+endif
+ifeq ($(origin OPENSBI),command line)
+export OPENSBI
+endif
 
 # Guest RAM lives at this host-physical address (see each lab's memlayout.h);
 # QEMU's loader puts the guest payload at its +2 MiB, guest-physical 0x80200000.
@@ -212,7 +220,7 @@ bench: check-tools
 KUT ?=
 kvm-unit-tests: check-tools
 	@test -n "$(KUT)" || { echo "error: give KUT=path to a kvm-unit-tests checkout" >&2; exit 1; }
-	@SMP=$(SMP) sh common/tools/kvm-unit-tests.sh "$(KUT)"
+	@SMP=$(SMP) QEMU=$(QEMU) OPENSBI=$(OPENSBI) sh common/tools/kvm-unit-tests.sh "$(KUT)"
 .PHONY: kvm-unit-tests
 
 # ---- the labs ----

@@ -31,9 +31,7 @@ OUT = os.path.join(ROOT, "build", "bench")
 GUEST = "build/bench/guest.bin"
 GUEST_ELF = os.path.join(ROOT, "build", "bench", "guest.elf")
 HYP_ELF = os.path.join(ROOT, "build", "lab5", "hyp.elf")
-# make bench exports the platform's firmware and the toolchain (Makefile).
-OPENSBI_ELF = re.sub(r"\.bin$", ".elf", os.environ.get(
-    "OPENSBI", "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"))
+# make bench exports the toolchain (Makefile).
 CROSS_COMPILE = os.environ.get("CROSS_COMPILE", "riscv64-unknown-elf-")
 OBJDUMP = CROSS_COMPILE + "objdump"
 NM = CROSS_COMPILE + "nm"
@@ -162,6 +160,14 @@ class Image:
         return self.names[i] if i >= 0 else "?"
 
 
+def opensbi_elf():
+    """The ELF file beside the firmware the platform boots (QEMU's -bios)."""
+    bios = re.search(r"-bios (\S+)", qemu_cmd("native", 1))
+    if not bios:
+        die("the native QEMU command has no -bios")
+    return re.sub(r"\.bin$", ".elf", bios.group(1))
+
+
 def firmware_base(path):
     """Where the firmware runs, less where it is linked: OpenSBI 1.1 is
     linked at 0x80000000, OpenSBI 1.5 at 0 (it relocates itself to where
@@ -237,7 +243,8 @@ def count_trace(harts, lab):
     and the function profile of the median ones."""
     guest = Image(GUEST_ELF)
     hyp = Image(HYP_ELF) if lab == 5 else None
-    sbi = Image(OPENSBI_ELF, symbols=False, base=firmware_base(OPENSBI_ELF))
+    firmware = opensbi_elf()
+    sbi = Image(firmware, symbols=False, base=firmware_base(firmware))
     guest_mode = "VS" if lab == 5 else "HS"  # natively the guest is the S-mode payload
 
     def where(pc, mode):

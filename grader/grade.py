@@ -82,6 +82,26 @@ def flaky(results):
             for (base, name), oks in runs.items() if True in oks and False in oks]
 
 
+# What each platform's QEMU says first to --version.
+PLATFORM_QEMU = {"qemu7": "QEMU emulator version 7.", "qemu10": "QEMU emulator version 10."}
+
+
+def platform_in_use(tree):
+    """(what the QEMU command of a boot runs, a problem or None): the QEMU
+    and firmware of the platform, unless QEMU= or OPENSBI= chose others."""
+    ok, cmd = gradelib.make(tree, "qemu-cmd-native", "GUEST=/dev/null", timeout=60)
+    words = cmd.split()
+    if not ok or "-bios" not in words:
+        return cmd.strip(), "make qemu-cmd-native failed"
+    qemu, bios = words[0], words[words.index("-bios") + 1]
+    out, _, _ = gradelib.run_command([qemu, "--version"], 30)
+    version = out.decode(errors="replace").splitlines()[0] if out else f"{qemu}: no version"
+    want = PLATFORM_QEMU[gradelib.platform()]
+    if not os.environ.get("QEMU") and not version.startswith(want):
+        return version, f"platform {gradelib.platform()} wants '{want}...', {qemu} says '{version}'"
+    return f"{version}, {bios}", None
+
+
 def main():
     gradelib.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Grade the labs in QEMU.")
@@ -124,6 +144,11 @@ def main():
             print(f"{c.name}  lab {c.lab}  smp {c.smp}  {len(c.checks)} checks  {c.qemu_extra}")
         return 0
 
+    found, problem = platform_in_use(tree)
+    print(f"platform: {args.platform}: {found}", flush=True)
+    if problem:
+        print(f"grade: {problem}")
+        return 2
     start = time.monotonic()
     results = []
     for result in gradelib.grade(cases, tree, args.jobs):

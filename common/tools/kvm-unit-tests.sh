@@ -23,10 +23,11 @@ KUT=$(cd "$1" && pwd)
 cd "$(dirname "$0")/../.."
 OUT=$(pwd)/build/kvm-unit-tests
 SMP=${SMP:-4}
-# make exports the platform's (Makefile, "The platform").
+# make kvm-unit-tests passes the platform's (Makefile, "The platform").
 PLATFORM=${PLATFORM:-qemu7}
 QEMU=${QEMU:-qemu-system-riscv64}
 OPENSBI=${OPENSBI:-/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin}
+export QEMU OPENSBI
 CROSS=riscv64-linux-gnu-
 TIMEOUT=120 # seconds; a run takes 1 to 3 s
 
