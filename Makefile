@@ -44,8 +44,9 @@ GDB := gdb-multiarch
 #   qemu10: QEMU 10.0 and OpenSBI 1.5.1 from bookworm-backports, which
 #           common/tools/platforms.sh unpacks into ~/.cache (make setup)
 # FW=dynamic boots fw_dynamic.bin (what QEMU's -bios default does): QEMU
-# names the boot hart and the next address. FW=jump boots fw_jump.bin, which
-# jumps to 0x80200000 and picks the boot hart by lottery.
+# tells it the next address (QEMU 10 also the boot hart; OpenSBI 1.1 holds
+# a lottery). FW=jump boots fw_jump.bin, which jumps to 0x80200000 and
+# picks the boot hart by lottery.
 PLATFORM ?= qemu7
 FW ?= dynamic
 PLATFORM_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/riscv-hyp-labs/platforms
