@@ -1,8 +1,11 @@
 # RISC-V SMP hypervisor labs. Start with README.md.
 #
-#   make setup              install every package the labs need
+#   make setup              install every package the labs need, and QEMU 10 beside QEMU 7.2
 #   make test               everything the project checks
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
+#   make platforms          the platforms installed: PLATFORM=qemu7 (default) or qemu10
+#     on any target: PLATFORM=qemu10, FW=jump (fw_jump.bin, default fw_dynamic.bin),
+#     QEMU=path, OPENSBI=path, CROSS_COMPILE=prefix
 #   make lab1-gdb / make gdb LAB=1
 #   make grade [LAB=n]      the grader (grader/README.md)
 #   make handout            the student tree, solutions taken out, in build/handout
@@ -24,14 +27,55 @@ QEMU_EXTRA ?=
 LAB ?= 1
 
 B := build
-CROSS := riscv64-unknown-elf-
-CC := $(CROSS)gcc
-OBJCOPY := $(CROSS)objcopy
-CPP := $(CROSS)cpp
+
+# The cross toolchain: the first one installed of Debian's bare-metal one,
+# Homebrew's and Arch's, and the Linux one of Debian and Ubuntu (whose PIE
+# and build-id defaults CFLAGS and LDFLAGS turn off). CROSS_COMPILE= picks.
+CROSS_PREFIXES := riscv64-unknown-elf- riscv64-elf- riscv64-linux-gnu-
+CROSS_COMPILE ?= $(or $(firstword $(foreach p,$(CROSS_PREFIXES),$(if $(shell command -v $(p)gcc 2>/dev/null),$(p)))),riscv64-unknown-elf-)
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+CPP := $(CROSS_COMPILE)cpp
 DTC := dtc
-QEMU := qemu-system-riscv64
 GDB := gdb-multiarch
-OPENSBI := /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+
+# The platform: a QEMU and its OpenSBI (README.md, "Platforms").
+#   qemu7:  Debian 12's QEMU 7.2 and OpenSBI 1.1
+#   qemu10: QEMU 10.0 and OpenSBI 1.5.1 from bookworm-backports, which
+#           common/tools/platforms.sh unpacks into ~/.cache (make setup)
+# FW=dynamic boots fw_dynamic.bin (what QEMU's -bios default does): QEMU
+# tells it the next address (QEMU 10 also the boot hart; OpenSBI 1.1 holds
+# a lottery). FW=jump boots fw_jump.bin, which jumps to 0x80200000 and
+# picks the boot hart by lottery.
+PLATFORM ?= qemu7
+FW ?= dynamic
+PLATFORM_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/riscv-hyp-labs/platforms
+ifeq ($(PLATFORM),qemu7)
+QEMU ?= qemu-system-riscv64
+FIRMWARE_DIR := /usr/lib/riscv64-linux-gnu/opensbi/generic
+FIRMWARE_VERSION = $(shell dpkg-query -W -f='$${Version}' opensbi 2>/dev/null)
+else ifeq ($(PLATFORM),qemu10)
+QEMU ?= $(PLATFORM_DIR)/qemu10/bin/qemu-system-riscv64
+FIRMWARE_DIR := $(PLATFORM_DIR)/qemu10/root/usr/lib/riscv64-linux-gnu/opensbi/generic
+FIRMWARE_VERSION = $(shell awk '$$1 == "opensbi" { print $$2 }' $(PLATFORM_DIR)/qemu10/versions 2>/dev/null)
+else
+$(error PLATFORM=$(PLATFORM): the platforms are qemu7 and qemu10 (make platforms))
+endif
+ifeq ($(filter $(FW),dynamic jump),)
+$(error FW=$(FW): the firmwares are dynamic (fw_dynamic.bin) and jump (fw_jump.bin))
+endif
+OPENSBI ?= $(FIRMWARE_DIR)/fw_$(FW).bin
+# The Python tools (grader, bench, walkthroughs) run make again for QEMU
+# commands, without MAKEFLAGS: they get these from the environment. QEMU
+# and OPENSBI follow PLATFORM there, unless given on the command line (the
+# grader's --platform must be able to change the platform).
+export PLATFORM FW CROSS_COMPILE
+ifeq ($(origin QEMU),command line)
+export QEMU
+endif
+ifeq ($(origin OPENSBI),command line)
+export OPENSBI
+endif
 
 # Guest RAM lives at this host-physical address (see each lab's memlayout.h);
 # QEMU's loader puts the guest payload at its +2 MiB, guest-physical 0x80200000.
@@ -67,9 +111,19 @@ setup:
 # gives one line that names the fix instead of a compiler backtrace.
 check-tools:
 	@for t in $(CC) $(DTC) $(QEMU) python3; do \
-		command -v $$t >/dev/null 2>&1 || { echo "error: $$t not found: run 'make setup'" >&2; exit 1; }; \
+		command -v $$t >/dev/null 2>&1 || { echo "error: $$t not found (PLATFORM=$(PLATFORM)): run 'make setup'" >&2; exit 1; }; \
 	done
-	@test -f $(OPENSBI) || { echo "error: $(OPENSBI) not found: run 'make setup'" >&2; exit 1; }
+	@test -f $(OPENSBI) || { echo "error: $(OPENSBI) not found (PLATFORM=$(PLATFORM)): run 'make setup'" >&2; exit 1; }
+
+# Each platform with its QEMU and firmware, and whether they are installed.
+platforms:
+	@for p in qemu7 qemu10; do env -u QEMU -u OPENSBI $(MAKE) -s --no-print-directory platform-show PLATFORM=$$p; done
+	@echo "toolchain: CROSS_COMPILE=$(CROSS_COMPILE) ($(if $(shell command -v $(CC) 2>/dev/null),$(shell $(CC) --version | head -n 1),not installed))"
+platform-show:
+	@echo "PLATFORM=$(PLATFORM)$(if $(filter qemu7,$(PLATFORM)),  (the default))"
+	@echo "  qemu:    $(QEMU): $(if $(shell command -v $(QEMU) 2>/dev/null),$(shell $(QEMU) --version | head -n 1),not installed (make setup))"
+	@echo "  opensbi: $(or $(FIRMWARE_VERSION),not installed (make setup)), in $(FIRMWARE_DIR)"
+	@echo "  boots:   $(OPENSBI)$(if $(wildcard $(OPENSBI)),, (not installed))"
 
 test: check-tools
 	@python3 grader/test.py
@@ -102,18 +156,25 @@ fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "error: clang not found: run 'make setup'" >&2; exit 1; }
 	@$(MAKE) -s -C tests/fuzz run SECONDS=$(SECONDS)
 
+# Rewritten only when the compiler or its flags change, so that a new
+# CROSS_COMPILE= rebuilds everything it built.
+$(B)/toolchain.flags: FORCE
+	@mkdir -p $(@D)
+	@tmp=$$(mktemp $@.XXXXXX) && echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $$tmp && \
+	{ cmp -s $$tmp $@ && rm $$tmp || mv $$tmp $@; }
+
 # ---- the test guest (common/guest) ----
 GUEST_SRCS := common/guest/entry.S common/guest/main.c common/guest/smp.c $(COMMON_SRCS)
 guest: $(B)/guest/guest.bin $(B)/guest/guest-oob.bin
-$(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld | check-tools
+$(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(GUEST_SRCS)
 # A variant that touches memory outside its RAM, for the isolation checks.
-$(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld | check-tools
+$(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
 # Another S-mode payload, for the grader's GUEST= check.
-$(B)/payloads/hello.elf: grader/payloads/hello.S common/payload.ld | check-tools
+$(B)/payloads/hello.elf: grader/payloads/hello.S common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 %.bin: %.elf
@@ -127,10 +188,10 @@ GUEST_BUILT = $(filter $(B)/%,$(GUEST))
 # Boots the test guest (or GUEST=) on OpenSBI directly, as the reference.
 guest-native: check-tools $(GUEST_BUILT) guest-size-check
 	$(QEMU_NATIVE_CMD)
-# With INITRD, the payload is a Linux kernel: -kernel, -initrd and -append.
+# QEMU loads the payload with -kernel, at 0x80200000, and tells fw_dynamic
+# where it is. With INITRD, the payload is a Linux kernel: -initrd, -append.
 QEMU_NATIVE_CMD = $(QEMU) -M virt -m 256M -smp $(SMP) -nographic -bios $(OPENSBI) \
-	$(if $(INITRD),-kernel $(GUEST_FILE) -initrd $(abspath $(INITRD)) -append '$(BOOTARGS)', \
-	-device loader,file=$(GUEST_FILE),addr=0x80200000,force-raw=on) $(QEMU_EXTRA)
+	-kernel $(GUEST_FILE) $(if $(INITRD),-initrd $(abspath $(INITRD)) -append '$(BOOTARGS)') $(QEMU_EXTRA)
 
 # ---- the Linux guest (lab 05): built once, cached under ~/.cache ----
 LINUX := $(B)/linux
@@ -150,7 +211,7 @@ linux-native: linux
 # A payload that times its SBI (bench/guest.c), and the driver that boots it
 # on lab 05 and on OpenSBI alone, boots Linux both ways and prints a table.
 BENCH_SRCS := bench/entry.S bench/guest.c $(COMMON_SRCS)
-$(B)/bench/guest.elf: $(BENCH_SRCS) $(wildcard common/include/*.h) common/payload.ld | check-tools
+$(B)/bench/guest.elf: $(BENCH_SRCS) $(wildcard common/include/*.h) common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(BENCH_SRCS)
 bench: check-tools
@@ -160,7 +221,7 @@ bench: check-tools
 KUT ?=
 kvm-unit-tests: check-tools
 	@test -n "$(KUT)" || { echo "error: give KUT=path to a kvm-unit-tests checkout" >&2; exit 1; }
-	@SMP=$(SMP) sh common/tools/kvm-unit-tests.sh "$(KUT)"
+	@SMP=$(SMP) QEMU=$(QEMU) OPENSBI=$(OPENSBI) sh common/tools/kvm-unit-tests.sh "$(KUT)"
 .PHONY: kvm-unit-tests
 
 # ---- the labs ----
@@ -184,7 +245,7 @@ $(B)/lab$(1)/config.h: FORCE
 
 $(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
 		$(COMMON_SRCS) $(wildcard common/include/*.h) common/payload.ld \
-		$(B)/lab$(1)/config.h | check-tools
+		$(B)/lab$(1)/config.h $(B)/toolchain.flags | check-tools
 	@if [ -f $(call lab_dir,$(1))/guest.dts ]; then \
 		echo "  DTC  $(B)/lab$(1)/guest.dtb"; \
 		$(CPP) -P -nostdinc -undef -x assembler-with-cpp -include $(B)/lab$(1)/config.h \
@@ -217,19 +278,21 @@ guest-size-check:
 
 # Faulty device trees for the grader's lab 02+ cases: QEMU's own tree at
 # -smp 4, dumped, then edited by grader/dtb/edit.py. Boot one with
-# QEMU_EXTRA='-dtb build/dtb/cpu1-disabled.dtb' and SMP=4.
+# QEMU_EXTRA='-dtb build/dtb/cpu1-disabled.dtb' and SMP=4. Each platform's
+# QEMU has its own tree: build/dtb for qemu7, build/dtb-qemu10 for qemu10.
 DTB_EDITS := cpu1-disabled cpu2-no-h no-memory cpu3-no-reg extra-cpu9 extra-cpu9-first
-$(B)/dtb/virt-smp4.dts: | check-tools
+DTB_DIR := $(B)/dtb$(if $(filter-out qemu7,$(PLATFORM)),-$(PLATFORM))
+$(DTB_DIR)/virt-smp4.dts: | check-tools
 	@mkdir -p $(@D)
 	timeout 20 $(QEMU) -M virt,dumpdtb=$(@D)/virt-smp4.dtb -smp 4 -m $(QEMU_MEM)M -nographic >/dev/null 2>&1
 	$(DTC) -q -I dtb -O dts -o $@ $(@D)/virt-smp4.dtb
-$(B)/dtb/%.dtb: $(B)/dtb/virt-smp4.dts grader/dtb/edit.py
+$(DTB_DIR)/%.dtb: $(DTB_DIR)/virt-smp4.dts grader/dtb/edit.py
 	python3 grader/dtb/edit.py $* < $< | $(DTC) -q -I dts -O dtb -o $@ -
 
 # What the grader boots the labs with: the test guests, the other payload,
 # the crafted device trees and Linux. It builds them in its own checkout,
 # also when it grades another (grader/gradelib.py).
-support: guest $(B)/payloads/hello.bin $(DTB_EDITS:%=$(B)/dtb/%.dtb) linux
+support: guest $(B)/payloads/hello.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
 # One lab and everything its grader cases boot; then `make qemu-cmd` prints
 # the exact QEMU command of a case.
 build: $(B)/lab$(LAB)/hyp.elf support

@@ -31,9 +31,10 @@ OUT = os.path.join(ROOT, "build", "bench")
 GUEST = "build/bench/guest.bin"
 GUEST_ELF = os.path.join(ROOT, "build", "bench", "guest.elf")
 HYP_ELF = os.path.join(ROOT, "build", "lab5", "hyp.elf")
-OPENSBI_ELF = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
-OBJDUMP = "riscv64-unknown-elf-objdump"
-NM = "riscv64-unknown-elf-nm"
+# make bench exports the toolchain (Makefile).
+CROSS_COMPILE = os.environ.get("CROSS_COMPILE", "riscv64-unknown-elf-")
+OBJDUMP = CROSS_COMPILE + "objdump"
+NM = CROSS_COMPILE + "nm"
 ICOUNT = "-icount shift=0"
 LINUX = dict(GUEST="build/linux/Image", INITRD="build/linux/initramfs.cpio")
 LINUX_SMP = 4
@@ -129,11 +130,13 @@ class Image:
     """What objdump and nm say about one ELF file: each wfi's address, the
     bench guest's two bracketed ecalls, and function names by address."""
 
-    def __init__(self, path, symbols=True):
+    def __init__(self, path, symbols=True, base=0):
+        """base: added to every address, for an image linked at 0 that runs
+        elsewhere (OpenSBI 1.5's firmware is position independent)."""
         text = subprocess.run([OBJDUMP, "-d", path], capture_output=True, text=True,
                               check=True).stdout
         insns = re.findall(r"^[ \t]*([0-9a-f]+):[ \t]+[0-9a-f]+[ \t]+(\S+)[ \t]*(\S*)", text, re.M)
-        insns = [(int(a, 16), op, args) for a, op, args in insns]
+        insns = [(base + int(a, 16), op, args) for a, op, args in insns]
         self.wfi = {a for a, op, _ in insns if op == "wfi"}
         # rdinstret; ecall; rdinstret [; wfi]: the round trip, or hart_start.
         self.roundtrip_ecall = self.start_ecall = None
@@ -157,12 +160,36 @@ class Image:
         return self.names[i] if i >= 0 else "?"
 
 
+def opensbi_elf():
+    """The ELF file beside the firmware the platform boots (QEMU's -bios)."""
+    bios = re.search(r"-bios (\S+)", qemu_cmd("native", 1))
+    if not bios:
+        die("the native QEMU command has no -bios")
+    return re.sub(r"\.bin$", ".elf", bios.group(1))
+
+
+def firmware_base(path):
+    """Where the firmware runs, less where it is linked: OpenSBI 1.1 is
+    linked at 0x80000000, OpenSBI 1.5 at 0 (it relocates itself to where
+    QEMU loaded it, 0x80000000 on virt)."""
+    out = subprocess.run([OBJDUMP, "-h", path], capture_output=True, text=True,
+                         check=True).stdout
+    vma = re.search(r"^\s*\d+\s+\.text\s+[0-9a-f]+\s+([0-9a-f]+)", out, re.M)
+    return 0x80000000 if vma and int(vma.group(1), 16) < 0x80000000 else 0
+
+
 TRACE_LINE = re.compile(rb"^Trace (\d+): 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/([0-9a-f]+)/")
 
 
 def trace_mode(flags):
-    """QEMU 7.2's riscv TB flags: bits 0-1 the privilege level; bit 15
-    (HLSX) is set in M-mode and in HS-mode, never at V=1."""
+    """The privilege mode in a trace line's TB flags (QEMU's target/riscv
+    cpu.h, FIELD(TB_FLAGS, ...), which moves between versions).
+    QEMU 7.2: bits 0-1 the privilege level; bit 15 (HLSX) is set in M-mode
+    and in HS-mode, never at V=1. QEMU 10: bit 21 VIRT_ENABLED, bits 22-23
+    PRIV (read off its traces: M-mode code runs with 0x02c24003)."""
+    if os.environ.get("PLATFORM", "qemu7") == "qemu10":
+        priv, virt = (flags >> 22) & 3, (flags >> 21) & 1
+        return "M" if priv == 3 else ("VS" if virt else "HS") if priv == 1 else "U"
     priv, hlsx = flags & 3, (flags >> 15) & 1
     return "M" if priv == 3 else ("HS" if hlsx else "VS") if priv == 1 else "U"
 
@@ -177,6 +204,12 @@ def read_trace(path):
                 harts.setdefault(int(m.group(1)), []).append(
                     (int(m.group(2), 16), trace_mode(int(m.group(3), 16))))
     return harts
+
+
+# The monitor command for one instruction per translation block, so that the
+# trace has a line per instruction: QEMU 8.1 renamed `singlestep`.
+ONE_INSN_PER_TB = (b"one-insn-per-tb on" if os.environ.get("PLATFORM", "qemu7") == "qemu10"
+                   else b"singlestep on")
 
 
 def trace_bench(lab):
@@ -195,7 +228,7 @@ def trace_bench(lab):
         if line.startswith("bench: hello"):
             with socket.socket(socket.AF_UNIX) as s:
                 s.connect(sock)
-                s.sendall(b"singlestep on\nlog exec,nochain\n")
+                s.sendall(ONE_INSN_PER_TB + b"\nlog exec,nochain\n")
                 time.sleep(0.2)  # let the monitor read both before we hang up
     boot_bench(lab, 2, extra, on_line)
     counts = count_trace(read_trace(log), lab)
@@ -210,7 +243,8 @@ def count_trace(harts, lab):
     and the function profile of the median ones."""
     guest = Image(GUEST_ELF)
     hyp = Image(HYP_ELF) if lab == 5 else None
-    sbi = Image(OPENSBI_ELF, symbols=False)
+    firmware = opensbi_elf()
+    sbi = Image(firmware, symbols=False, base=firmware_base(firmware))
     guest_mode = "VS" if lab == 5 else "HS"  # natively the guest is the S-mode payload
 
     def where(pc, mode):

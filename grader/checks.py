@@ -6,6 +6,7 @@ Check kinds and Case are described in gradelib.py.
 """
 import re
 
+import gradelib
 from gradelib import Absent, Case, Count, Custom, ExitStatus, Ordered  # noqa: F401
 
 # Lines of the test guest (common/guest/main.c).
@@ -33,10 +34,41 @@ def guest_checks():
     ]
 
 
+# QEMU 7.2 masks STIP and SEIP out of a VS-mode read of sip, although it
+# delivers the interrupt (fixed in QEMU 8.0 by 06d85c24c28f, "target/riscv:
+# Fix up masking of vsip/vsie accesses"). The test guest tells the two apart.
+SIP_HIDDEN_BY = {"qemu7": "QEMU 7.2's vsip bug"}
+
+
+def timer_sip(lab):
+    """The guest saw its due timer in sip.STIP. Under a hypervisor on a
+    platform with the vsip bug, the guest's 'hidden' line is accepted."""
+    def judge(lines, case):
+        want = "guest: check timer-sip: ok"
+        if want in lines:
+            return True, ""
+        hidden = any(l.startswith("guest: check timer-sip: hidden") for l in lines)
+        bug = SIP_HIDDEN_BY.get(gradelib.platform())
+        if hidden and lab != "native" and bug:
+            return True, ""
+        if hidden:
+            return False, (f"'{want}': on {gradelib.platform()}, unlike QEMU 7.2, "
+                           "a guest sees its pending timer in sip.STIP")
+        return False, f"'{want}'"
+    return Custom("timer-sip", judge)
+
+
 def native_cases():
     """The test guest on OpenSBI alone: the reference every lab is held to."""
-    return [Case(f"native-smp{smp}", "native", smp, guest_checks(), exit_status=0)
+    return [Case(f"native-smp{smp}", "native", smp, guest_checks() + [timer_sip("native")],
+                 exit_status=0)
             for smp in (1, 2, 4, 8)]
+
+
+def dtb(name):
+    """QEMU's -dtb option for a crafted tree (make support), made from the
+    platform's own QEMU tree (the Makefile's DTB_DIR)."""
+    return f"-dtb build/{gradelib.platform_dir('dtb')}/{name}.dtb"
 
 
 # ---------------------------------------------------------------------------
@@ -203,12 +235,11 @@ def lab2_cases():
         Count("eight used", r"^hyp:   hart \d+ +(\(boot\))? +used$", 8),
         Ordered("poweroff", [r"^guest: all checks passed$", r"^hyp: guest powered off$"]),
     ], exit_status=0, timeout=20))
-    dtb = "-dtb build/dtb/{}.dtb"
     cases.append(Case("lab2-cpu1-disabled", 2, 4, [
         Custom("disabled-cpu", expect_harts({0: "used", 1: "disabled", 2: "used", 3: "used"})),
         Ordered("device-tree", [r"^guest: device tree: 3 cpus"]),
         Custom("guest-dtb", guest_dtb_line(3)),
-    ], qemu_extra=dtb.format("cpu1-disabled"), exit_status=0, timeout=10))
+    ], qemu_extra=dtb("cpu1-disabled"), exit_status=0, timeout=10))
 
     def no_h_hart2(lines, case):
         """Hart 2's tree entry has no 'h'. If it booted (a lottery), the
@@ -219,13 +250,13 @@ def lab2_cases():
             return ok, "the boot hart (2) refused: no H in its riscv,isa"
         return expect_harts({0: "used", 1: "used", 2: "no", 3: "used"})(lines, case)
     cases.append(Case("lab2-cpu2-no-h", 2, 4, [Custom("no-h-cpu", no_h_hart2)],
-                      qemu_extra=dtb.format("cpu2-no-h"), timeout=10))
+                      qemu_extra=dtb("cpu2-no-h"), timeout=10))
     for name, why in (("no-memory", "no /memory node with a reg"),
                       ("cpu3-no-reg", "a cpu node has no valid reg")):
         cases.append(Case(f"lab2-{name}", 2, 4, [
             Ordered(f"bad-tree-{name}", [rf"^hyp: error: the firmware's device tree at {HEX}: {re.escape(why)}$"]),
             Absent("no guest on a bad tree", r"^guest:"),
-        ], qemu_extra=dtb.format(name), exit_status=1, timeout=10))
+        ], qemu_extra=dtb(name), exit_status=1, timeout=10))
     return cases + lab_fault_cases(2)
 
 
@@ -288,7 +319,7 @@ def lab3_cases():
         Custom("guest-dtb", guest_dtb_line(4)),
         Ordered("poweroff", [r"^guest: device tree: 4 cpus", r"^guest: all checks passed$",
                              r"^hyp: guest powered off$"]),
-    ], qemu_extra="-dtb build/dtb/extra-cpu9.dtb", exit_status=0, timeout=15))
+    ], qemu_extra=dtb("extra-cpu9"), exit_status=0, timeout=15))
     return cases + lab_fault_cases(3)
 
 
@@ -385,7 +416,7 @@ def lab4_cases():
         Custom("rendezvous", rendezvous),
         Ordered("poweroff", [r"^guest: device tree: 4 cpus", r"^guest: all checks passed$",
                              r"^hyp: guest powered off$"]),
-    ], qemu_extra="-dtb build/dtb/extra-cpu9-first.dtb", exit_status=0, timeout=15))
+    ], qemu_extra=dtb("extra-cpu9-first"), exit_status=0, timeout=15))
     return cases + lab_fault_cases(4)
 
 
@@ -418,6 +449,7 @@ def lab5_checks(smp):
         guest_checks_ok("hsm-start-stop", ["hsm-start-stop"]),
         Custom("guest-harts-up", guest_harts_up),
         guest_checks_ok("guest-timer", ["timer"]),
+        timer_sip(5),
         guest_checks_ok("guest-rfence", ["rfence-fence-i", "rfence-sfence-vma",
                                          "rfence-sfence-vma-asid", "rfence-bad-hart"]),
     ]

@@ -2,14 +2,18 @@
 """The grader: boots each lab's cases in QEMU and checks their consoles.
 
     python3 grader/grade.py [--lab N|native] [--smp 1,4] [--jobs J] [--tree PATH]
-                            [--repeat N] [--mttcg] [--verbose] [--list]
-                            [--json F] [--junit F] [--gradescope F]
+                            [--platform qemu7|qemu10] [--repeat N] [--mttcg]
+                            [--verbose] [--list] [--json F] [--junit F] [--gradescope F]
+
+--platform picks the QEMU and OpenSBI (the Makefile's PLATFORM; default: the
+environment's PLATFORM, else qemu7). A few checks depend on it: they name
+the platform's known bugs instead of failing on them.
 
 --tree grades another checkout (a student's) with the checks, the Makefile
 and the test guests of this one. Console logs go to TREE/build/grade/<case>.log;
 the reports to TREE/build/grade/results.json, junit.xml and gradescope.json
-unless --json, --junit or --gradescope name other files. Exit status 1 if
-any check failed.
+unless --json, --junit or --gradescope name other files (build/grade-qemu10
+for --platform qemu10). Exit status 1 if any check failed.
 """
 import argparse
 import copy
@@ -78,6 +82,26 @@ def flaky(results):
             for (base, name), oks in runs.items() if True in oks and False in oks]
 
 
+# What each platform's QEMU says first to --version.
+PLATFORM_QEMU = {"qemu7": "QEMU emulator version 7.", "qemu10": "QEMU emulator version 10."}
+
+
+def platform_in_use(tree):
+    """(what the QEMU command of a boot runs, a problem or None): the QEMU
+    and firmware of the platform, unless QEMU= or OPENSBI= chose others."""
+    ok, cmd = gradelib.make(tree, "qemu-cmd-native", "GUEST=/dev/null", timeout=60)
+    words = cmd.split()
+    if not ok or "-bios" not in words:
+        return cmd.strip(), "make qemu-cmd-native failed"
+    qemu, bios = words[0], words[words.index("-bios") + 1]
+    out, _, _ = gradelib.run_command([qemu, "--version"], 30)
+    version = out.decode(errors="replace").splitlines()[0] if out else f"{qemu}: no version"
+    want = PLATFORM_QEMU[gradelib.platform()]
+    if not os.environ.get("QEMU") and not version.startswith(want):
+        return version, f"platform {gradelib.platform()} wants '{want}...', {qemu} says '{version}'"
+    return f"{version}, {bios}", None
+
+
 def main():
     gradelib.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Grade the labs in QEMU.")
@@ -85,6 +109,8 @@ def main():
     ap.add_argument("--smp", help="only these SMP values, e.g. 1,4")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="QEMU runs at a time")
     ap.add_argument("--tree", default=ROOT, help="the checkout to grade (default: this one)")
+    ap.add_argument("--platform", choices=gradelib.PLATFORMS, default=gradelib.platform(),
+                    help="the QEMU and OpenSBI to boot with (make platforms)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each case N times, to expose races that show now and then")
     ap.add_argument("--mttcg", action="store_true",
@@ -97,6 +123,7 @@ def main():
     args = ap.parse_args()
     if args.repeat < 1 or args.jobs < 1:
         ap.error("--repeat and --jobs take a number of at least 1")
+    gradelib.set_platform(args.platform)
     tree = os.path.abspath(args.tree)
     if not os.path.isdir(os.path.join(tree, "labs")):
         print(f"grade: {tree} is not a checkout of the labs (it has no labs/ directory)")
@@ -117,6 +144,11 @@ def main():
             print(f"{c.name}  lab {c.lab}  smp {c.smp}  {len(c.checks)} checks  {c.qemu_extra}")
         return 0
 
+    found, problem = platform_in_use(tree)
+    print(f"platform: {args.platform}: {found}", flush=True)
+    if problem:
+        print(f"grade: {problem}")
+        return 2
     start = time.monotonic()
     results = []
     for result in gradelib.grade(cases, tree, args.jobs):
@@ -134,6 +166,7 @@ def main():
         print(f"flaky: {len(unsteady)} checks passed in some runs and failed in others"
               + "".join(f"\n  {line}" for line in unsteady))
     t = report.totals(results)
+    print(f"platform: {args.platform}")
     print(f"time: {seconds:.1f} s for {len(results)} runs, {args.jobs} at a time")
     print(f"points: {t['points']}/{t['possible']}")
     print(f"grade: {t['passed']} passed, {t['failed']} failed")

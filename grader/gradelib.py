@@ -31,6 +31,27 @@ MAX_OUTPUT = 8 << 20  # console bytes kept; a runaway guest must not eat memory
 BUILD_TIMEOUT = 600
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The platforms (the Makefile's PLATFORM): a QEMU and its OpenSBI. make
+# takes PLATFORM from the environment, so the one set here (grade.py
+# --platform) reaches every make the grader runs.
+PLATFORMS = ("qemu7", "qemu10")
+DEFAULT_PLATFORM = "qemu7"
+
+
+def platform():
+    return os.environ.get("PLATFORM") or DEFAULT_PLATFORM
+
+
+def set_platform(name):
+    assert name in PLATFORMS, f"platform {name!r}: the platforms are {', '.join(PLATFORMS)}"
+    os.environ["PLATFORM"] = name
+
+
+def platform_dir(name):
+    """A build/ directory per platform: build/grade for the default one,
+    build/grade-qemu10 for qemu10 (the Makefile does the same for build/dtb)."""
+    return name if platform() == DEFAULT_PLATFORM else f"{name}-{platform()}"
+
 
 # ---- checks ----
 
@@ -327,11 +348,12 @@ def run_case(case, tree, support=ROOT):
 
 def execute(case, cmd, tree):
     """Runs the shell command cmd in tree as the case's boot: saves the
-    console to build/grade/<case>.log there, then judges it."""
+    console to build/grade/<case>.log there (build/grade-<platform> on
+    another platform), then judges it."""
     start = time.monotonic()
     out, status, timed_out = run_command(cmd, case.timeout, cwd=tree)
     seconds = time.monotonic() - start
-    log = os.path.join(tree, "build", "grade", case.name + ".log")
+    log = os.path.join(tree, "build", platform_dir("grade"), case.name + ".log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "wb") as f:
         f.write(out)

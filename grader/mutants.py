@@ -9,7 +9,8 @@ requires a failed check. A line `# expect-fail: <check name>` at the top of
 the patch also requires that check to be among the failures; with
 `# expect-fail: <check> or <check> ...`, one of them. (Which check sees a
 race first can vary from run to run: interleaved console lines break
-whichever lines they hit.)
+whichever lines they hit.) A race may also not show at all in one run:
+`# tries: N` grades such a mutant up to N times, until it is rejected.
 
 A patch that no longer applies, or a mutant that does not build, fails
 this test: neither proves anything about the checks.
@@ -28,17 +29,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUTANTS = os.path.join(ROOT, "grader", "mutants")
 
 
-def expected_failures(patch):
-    """The `# expect-fail:` lines before the diff starts, each as the tuple
-    of check names one of which must fail."""
-    wants = []
+def header(patch):
+    """The comment lines before the diff starts."""
+    lines = []
     with open(patch, errors="replace") as f:
         for line in f:
             if line.startswith(("---", "diff ", "Index:")):
                 break
-            if line.startswith("# expect-fail:"):
-                wants.append(tuple(n.strip() for n in line.split(":", 1)[1].split(" or ")))
-    return wants
+            lines.append(line)
+    return lines
+
+
+def expected_failures(patch):
+    """The `# expect-fail:` lines, each as the tuple of check names one of
+    which must fail."""
+    return [tuple(n.strip() for n in line.split(":", 1)[1].split(" or "))
+            for line in header(patch) if line.startswith("# expect-fail:")]
+
+
+def tries(patch):
+    """How many runs a racy mutant gets to show its fault (`# tries: N`)."""
+    found = [int(line.split(":", 1)[1]) for line in header(patch) if line.startswith("# tries:")]
+    return found[0] if found else 1
 
 
 def copy_repository(dest):
@@ -71,17 +83,20 @@ def run_mutant(patch):
     # Stop at the first case that shows what we need: a hanging mutant would
     # otherwise wait out the timeout of every case.
     stop = (lambda failed: all(set(w) & failed for w in want)) if want else bool
-    results = [r for r in gradelib.grade(cases, copy, jobs=1, stop=stop) if r]
-    failed = list(dict.fromkeys(n for r in results for n in r.failed_names()))
-    if "build" in failed:
-        return False, f"FAIL mutant {name}: it does not build\n{results[0].report()}"
+    runs = tries(patch)
+    for attempt in range(1, runs + 1):
+        results = [r for r in gradelib.grade(cases, copy, jobs=1, stop=stop) if r]
+        failed = list(dict.fromkeys(n for r in results for n in r.failed_names()))
+        if "build" in failed:
+            return False, f"FAIL mutant {name}: it does not build\n{results[0].report()}"
+        missing = [" or ".join(w) for w in want if not set(w) & set(failed)]
+        if failed and not missing:
+            run = f" (run {attempt} of {runs})" if runs > 1 else ""
+            return True, f"PASS mutant {name}: rejected by {', '.join(failed)}{run}"
     if not failed:
-        return False, f"FAIL mutant {name}: the grader accepted it"
-    missing = [" or ".join(w) for w in want if not set(w) & set(failed)]
-    if missing:
-        return False, (f"FAIL mutant {name}: expected {'; '.join(missing)} to fail; "
-                       f"failed: {', '.join(failed)}")
-    return True, f"PASS mutant {name}: rejected by {', '.join(failed)}"
+        return False, f"FAIL mutant {name}: the grader accepted it{f' {runs} times' if runs > 1 else ''}"
+    return False, (f"FAIL mutant {name}: expected {'; '.join(missing)} to fail; "
+                   f"failed: {', '.join(failed)}")
 
 
 def run_safely(patch):

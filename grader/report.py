@@ -15,6 +15,8 @@ import re
 import time
 import xml.etree.ElementTree as ET
 
+import gradelib
+
 SMP_COLUMNS = (1, 2, 4, 8)
 
 
@@ -114,6 +116,7 @@ def totals(results):
 def to_json(results, tree, seconds):
     return json.dumps({
         "tree": tree,
+        "platform": gradelib.platform(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(seconds, 3),
         "totals": totals(results),
@@ -225,8 +228,9 @@ def gradescope_problems(data):
 
 def write_all(results, tree, seconds, json_path=None, junit_path=None, gradescope_path=None):
     """Writes the three machine reports, by default to tree/build/grade/
-    (results.json, junit.xml, gradescope.json). Returns their paths."""
-    out = os.path.join(tree, "build", "grade")
+    (build/grade-<platform> on another platform): results.json, junit.xml,
+    gradescope.json. Returns their paths."""
+    out = os.path.join(tree, "build", gradelib.platform_dir("grade"))
     files = [(json_path or os.path.join(out, "results.json"), to_json(results, tree, seconds)),
              (junit_path or os.path.join(out, "junit.xml"), to_junit(results, seconds)),
              (gradescope_path or os.path.join(out, "gradescope.json"),

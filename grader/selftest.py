@@ -28,6 +28,7 @@ guest: hello from hart 1, device tree at 0x82200000\r
 guest: extensions: base time ipi rfence hsm srst legacy-putchar\r
 guest: device tree: 4 cpus, memory 0x80000000-0x90000000\r
 guest: check unknown-extension: ok\r
+guest: check timer-sip: ok\r
 guest: hart 0 is up\r
 guest: hart 2 is up\r
 guest: hart 3 is up\r
@@ -51,9 +52,30 @@ def outcome(result, name):
 
 def test_good_transcript_passes():
     r = judge(native(4), split_lines(GOOD), status=0)
-    assert r.tally() == (5, 0, 5, 5), r.report()
+    assert r.tally() == (6, 0, 6, 6), r.report()
     # The same console is wrong for -smp 1.
     assert judge(native(1), split_lines(GOOD)).failed_names() == ["cpu count"]
+
+
+def test_timer_sip_names_the_platform_bug():
+    hidden = [l.replace("timer-sip: ok", "timer-sip: hidden: sip.STIP stayed 0 while the timer "
+                        "interrupt came (QEMU 7.2's vsip bug)") for l in split_lines(GOOD)]
+    lab5 = checks.timer_sip(5)
+    case = Case("sip", 5, 4, [lab5])
+    saved = os.environ.get("PLATFORM")
+    try:
+        for platform, ok in (("qemu7", True), ("qemu10", False)):
+            os.environ["PLATFORM"] = platform
+            assert (judge(case, hidden).failed_names() == []) == ok, platform
+            assert judge(case, split_lines(GOOD)).failed_names() == [], platform
+            assert judge(case, ["guest: all checks passed"]).failed_names() == ["timer-sip"]
+        # Natively no platform hides it.
+        os.environ["PLATFORM"] = "qemu7"
+        assert judge(native(4), hidden).failed_names() == ["timer-sip"]
+    finally:
+        os.environ.pop("PLATFORM", None)
+        if saved is not None:
+            os.environ["PLATFORM"] = saved
 
 
 def test_truncated_transcript_is_missing():
@@ -182,7 +204,8 @@ build/lab1/hyp.elf:
 qemu-cmd-native:
 \t@echo 'sh fake-qemu.sh $(SMP)'
 """
-FAKE_QEMU = 'echo "guest: hello from hart 0"; echo "guest: device tree: $1 cpus"; echo "guest: all checks passed"'
+FAKE_QEMU = ('echo "guest: hello from hart 0"; echo "guest: device tree: $1 cpus"; '
+             'echo "guest: check timer-sip: ok"; echo "guest: all checks passed"')
 
 
 def test_grade_builds_and_runs_through_make():
@@ -215,8 +238,8 @@ def sample_results():
 def test_table_sums_points():
     text = report.table(sample_results())
     assert "  all checks passed      -      -    1/2      -      -    1/2" in text, text
-    assert text.splitlines()[-1].split()[-1] == "7/10", text
-    assert text.splitlines()[-2].split() == ["native", "-", "-", "7/10", "-", "-", "7/10"], text
+    assert text.splitlines()[-1].split()[-1] == "9/12", text
+    assert text.splitlines()[-2].split() == ["native", "-", "-", "9/12", "-", "-", "9/12"], text
 
 
 def test_junit_validates_against_schema():
@@ -242,7 +265,7 @@ def test_junit_validates_against_schema():
 def test_gradescope_fields():
     data = json.loads(report.to_gradescope(sample_results(), 2.5))
     assert report.gradescope_problems(data) == [], report.gradescope_problems(data)
-    assert data["score"] == 7 and sum(t["max_score"] for t in data["tests"]) == 10
+    assert data["score"] == 9 and sum(t["max_score"] for t in data["tests"]) == 12
     failed = [t for t in data["tests"] if t["status"] == "failed"]
     assert len(failed) == 3 and all(t["score"] == 0 and t["output"] for t in failed)
     data["tests"][0]["status"] = "ok"
@@ -254,7 +277,7 @@ def test_gradescope_fields():
 
 def test_json_round_trip():
     data = json.loads(report.to_json(sample_results(), "/tree", 2.5))
-    assert data["totals"] == {"passed": 7, "failed": 3, "points": 7, "possible": 10}, data
+    assert data["totals"] == {"passed": 9, "failed": 3, "points": 9, "possible": 12}, data
     assert data["cases"][1]["status"] == 3 and data["cases"][1]["log"] == "build/grade/b.log"
 
 
@@ -309,7 +332,12 @@ def test_mutant_expectations():
                 "--- a/x.c\n+++ b/x.c\n# expect-fail: not-a-header\n")
         f.flush()
         got = mutants.expected_failures(f.name)
+        assert mutants.tries(f.name) == 1
     assert got == [("torture",), ("whole-lines", "rendezvous")], got
+    with tempfile.NamedTemporaryFile("w", suffix=".patch") as f:
+        f.write("# A race that may not show.\n# tries: 3\n--- a/x.c\n+++ b/x.c\n# tries: 9\n")
+        f.flush()
+        assert mutants.tries(f.name) == 3
 
 
 def main():

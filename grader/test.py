@@ -2,10 +2,12 @@
 """make test: every check the project runs, closing with 'N passed, N failed'.
 
 The parts, in order: the grader's self-tests, the format check, the host
-unit tests, a short fuzz run, the grader over every case, the mutants, the
+unit tests, a short fuzz run, the grader over every case on each platform
+(QEMU 7.2 with OpenSBI 1.1, QEMU 10 with OpenSBI 1.5.1), the SMP=4 cases
+built with the other toolchain (riscv64-linux-gnu-), the mutants, the
 handout (it must fail where the solution passes), each lab's gdb
 walkthrough, and the READMEs' console transcripts compared with real
-boots. Each part prints its own output and ends with a line '... N passed,
+boots, these last three on the default platform. Each part prints its own output and ends with a line '... N passed,
 N failed'; the totals close this one.
 """
 import os
@@ -55,7 +57,9 @@ def main():
              ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
-             ("grade", [PY, "grader/grade.py"]),
+             ("grade qemu7", [PY, "grader/grade.py", "--platform", "qemu7"]),
+             ("grade qemu10", [PY, "grader/grade.py", "--platform", "qemu10"]),
+             ("toolchain riscv64-linux-gnu-", [PY, "grader/toolchain.py", "riscv64-linux-gnu-"]),
              ("mutants", [PY, "grader/mutants.py"]),
              ("handout", [PY, "grader/handout.py", "--check"]),
              ("gdb walkthroughs", [PY, "grader/walkthrough.py"]),

@@ -21,6 +21,7 @@ int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
 /* The compiler may emit calls to these four, so they keep their C names. */
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);

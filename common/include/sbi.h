@@ -29,6 +29,9 @@
 #define SBI_BASE_GET_MARCHID 5
 #define SBI_BASE_GET_MIMPID 6
 
+/* Implementation ids (get_impl_id; SBI spec, "SBI Implementation IDs") */
+#define SBI_IMPL_OPENSBI 1
+
 /* HSM functions */
 #define SBI_HSM_HART_START 0
 #define SBI_HSM_HART_STOP 1

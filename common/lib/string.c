@@ -18,6 +18,18 @@ void *memcpy(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+/* memcpy for ranges that may overlap: copies backwards when dst is above src. */
+void *memmove(void *dst, const void *src, size_t n)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	if (d <= s || d >= s + n)
+		return memcpy(dst, src, n);
+	while (n-- > 0)
+		d[n] = s[n];
+	return dst;
+}
+
 int memcmp(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;

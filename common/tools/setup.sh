@@ -1,12 +1,19 @@
 #!/bin/sh
-# Installs every Debian package the labs need. Safe to run again: it only
-# installs what is missing. Uses sudo only when not root.
+# Installs every Debian package the labs need, and the second platform
+# (QEMU 10 and OpenSBI 1.5.1, common/tools/platforms.sh) beside them. Safe to
+# run again: it only installs what is missing. Uses sudo only when not root.
 set -eu
+here=$(dirname "$0")
 
 PACKAGES="make gcc libc6-dev python3 patch qemu-system-misc opensbi device-tree-compiler \
 gcc-riscv64-unknown-elf gdb-multiarch libfdt-dev clang libclang-rt-14-dev \
 linux-source-6.1 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross bc flex bison libssl-dev libelf-dev \
 clang-format clangd bear libxml2-utils"
+
+# QEMU 10 itself goes to ~/.cache (no root needed); its libraries are
+# bookworm packages like the rest.
+sh "$here/platforms.sh" fetch
+PACKAGES="$PACKAGES $(sh "$here/platforms.sh" deps | tr '\n' ' ')"
 
 missing=""
 for p in $PACKAGES; do
@@ -17,6 +24,7 @@ done
 
 if [ -z "$missing" ]; then
 	echo "setup: all packages are installed"
+	sh "$here/platforms.sh" check
 	exit 0
 fi
 
@@ -39,4 +47,5 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends $missing; then
 	echo "setup: apt-get failed; missing:$missing" >&2
 	exit 1
 fi
+sh "$here/platforms.sh" check
 echo "setup: done"

@@ -36,7 +36,7 @@ EDITS = {
     # OpenSBI leaves a disabled hart out; the hypervisor must too.
     "cpu1-disabled": lambda d: in_node(d, "cpu@1", r'status = "okay"', 'status = "disabled"'),
     # The tree says hart 2 has no H extension (QEMU's hart has it).
-    "cpu2-no-h": lambda d: in_node(d, "cpu@2", r'riscv,isa = "rv64imafdch', 'riscv,isa = "rv64imafdc'),
+    "cpu2-no-h": lambda d: drop_h(d, "cpu@2"),
     # No /memory node at all.
     "no-memory": lambda d: d[:node_span(d, "memory@80000000")[0]] + d[node_span(d, "memory@80000000")[1]:],
     # A cpu without its reg (hart id).
@@ -46,6 +46,16 @@ EDITS = {
     # The same hart 9, listed first: the harts in use must still number 0..3.
     "extra-cpu9-first": lambda d: add_cpu9(d, first=True),
 }
+
+
+def drop_h(dts, cpu):
+    """Takes 'h' out of the cpu's riscv,isa and, where the tree has it (QEMU
+    8.2 and later), out of its riscv,isa-extensions list too, so that both
+    bindings agree."""
+    dts = in_node(dts, cpu, r'riscv,isa = "rv64imafdch', 'riscv,isa = "rv64imafdc')
+    if "riscv,isa-extensions" in dts[slice(*node_span(dts, cpu))]:
+        dts = in_node(dts, cpu, r'(riscv,isa-extensions = "[^"]*?)\\0h\\0', r"\1\\0")
+    return dts
 
 
 def add_cpu9(dts, first=False):

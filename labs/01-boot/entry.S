@@ -1,6 +1,6 @@
 /*
  * entry.S: the first instructions of the hypervisor.
- * OpenSBI (fw_jump) enters here in HS-mode on one hart, chosen by lottery:
+ * OpenSBI enters here in HS-mode on one hart, chosen by lottery or by QEMU:
  *   a0 = that hart's id, a1 = address of the firmware's device tree.
  */
 	.section .text.entry

@@ -14,13 +14,13 @@
 break platform_read
 # expect: ^Breakpoint 1 at 0x[0-9a-f]+: file labs/02-dtb/platform\.c, line \d+\.$
 continue
-# expect: ^Thread \d hit Breakpoint 1, platform_read \(fdt=fdt@entry=0x82200000, .*, boot_hartid=boot_hartid@entry=[0-3], p=p@entry=0x[0-9a-f]+ <platform>, why=
+# expect: ^Thread \d hit Breakpoint 1, platform_read \(fdt=fdt@entry=0xa7e00000, .*, boot_hartid=boot_hartid@entry=[0-3], p=p@entry=0x[0-9a-f]+ <platform>, why=
 finish
-# expect: ^0x[0-9a-f]+ in platform_init \(fdt=2183135232, boot_hartid=[0-3]\) at labs/02-dtb/main\.c:\d+$
+# expect: ^0x[0-9a-f]+ in platform_init \(fdt=2816475136, boot_hartid=[0-3]\) at labs/02-dtb/main\.c:\d+$
 # expect: ^Value returned is \$\d+ = 0$
 bt
-# expect: ^#0  0x[0-9a-f]+ in platform_init \(fdt=2183135232, boot_hartid=[0-3]\) at labs/02-dtb/main\.c:\d+$
-# expect: ^#1  hyp_main \(hartid=[0-3], fdt=2183135232\) at labs/02-dtb/main\.c:\d+$
+# expect: ^#0  0x[0-9a-f]+ in platform_init \(fdt=2816475136, boot_hartid=[0-3]\) at labs/02-dtb/main\.c:\d+$
+# expect: ^#1  hyp_main \(hartid=[0-3], fdt=2816475136\) at labs/02-dtb/main\.c:\d+$
 # expect: ^#2  0x[0-9a-f]+ in image_start \(\) at labs/02-dtb/entry\.S:\d+$
 p platform.ncpus
 # expect: = 4$
@@ -45,21 +45,21 @@ p platform.over_limit
 
 # The firmware's blob.
 p/x fdt
-# expect: = 0x82200000$
+# expect: = 0xa7e00000$
 x/10wx fdt
-# expect: ^0x82200000:\s+0xedfe0dd0\s+0xee180000\s+0x38000000\s+0x6c130000$
-# expect: ^0x82200010:\s+0x28000000\s+0x11000000\s+0x10000000\s+0x00000000$
-# expect: ^0x82200020:\s+0x86010000\s+0x34130000$
+# expect: ^0xa7e00000:\s+0xedfe0dd0\s+0xee180000\s+0x38000000\s+0x6c130000$
+# expect: ^0xa7e00010:\s+0x28000000\s+0x11000000\s+0x10000000\s+0x00000000$
+# expect: ^0xa7e00020:\s+0x86010000\s+0x34130000$
 x/4xb fdt
-# expect: ^0x82200000:\s+0xd0\s+0x0d\s+0xfe\s+0xed$
+# expect: ^0xa7e00000:\s+0xd0\s+0x0d\s+0xfe\s+0xed$
 x/s fdt + 0x136c
-# expect: ^0x8220136c:\s+"model"$
+# expect: ^0xa7e0136c:\s+"model"$
 x/s fdt + 0x136c + 6
-# expect: ^0x82201372:\s+"compatible"$
+# expect: ^0xa7e01372:\s+"compatible"$
 x/4wx fdt + 0x38
-# expect: ^0x82200038:\s+0x01000000\s+0x00000000\s+0x03000000\s+0x04000000$
+# expect: ^0xa7e00038:\s+0x01000000\s+0x00000000\s+0x03000000\s+0x04000000$
 
-# The other harts: still in OpenSBI (most of them asleep at 0x80009a64,
+# The other harts: still in OpenSBI (most of them asleep at 0x80009b04,
 # but a hart may still be on its way there, or in QEMU's reset code at 0x1000).
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
@@ -73,8 +73,8 @@ info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vcpu_run \(
 # expect 3: ^  +\d +Thread .* 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
-x/2i 0x80009a60
-# expect: ^   0x80009a60:\s+wfi$
+x/2i 0x80009b00
+# expect: ^   0x80009b00:\s+wfi$
 kill
 # expect: ^\[Inferior 1 \(process 1\) killed\]$
 

@@ -1,6 +1,6 @@
 /*
  * entry.S: the first instructions of the hypervisor.
- * OpenSBI (fw_jump) enters _start in HS-mode on one hart, chosen by lottery:
+ * OpenSBI enters _start in HS-mode on one hart, chosen by lottery or by QEMU:
  *   a0 = that hart's id, a1 = address of the firmware's device tree.
  * Every other hart enters secondary_entry, when the boot hart starts it
  * with SBI HSM hart_start: a0 = its hart id, a1 = its struct hart.

@@ -71,6 +71,38 @@ static const char *hsm_state_name(long state)
 	return state >= 0 && state < (long)ARRAY_SIZE(names) ? names[state] : "unknown";
 }
 
+/*
+ * Says why a hart that never came online is lost, where the firmware is at
+ * fault. OpenSBI 1.5.x's fw_jump uses one word both for its boot lottery and
+ * for "the boot hart is done"; a hart that arrives late swaps "done" away,
+ * and the harts still waiting spin inside OpenSBI for good, START_PENDING to
+ * its HSM once we start them (fixed in OpenSBI 1.6; labs/03-secondary/README.md).
+ * No SBI call can rescue such a hart, so name the bug instead of a timeout.
+ */
+static void hart_explain_missing(void)
+{
+	struct sbiret impl = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0, 0, 0, 0);
+	struct sbiret version = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_IMPL_VERSION, 0, 0, 0, 0, 0, 0);
+	if (impl.error || impl.value != SBI_IMPL_OPENSBI || version.value >> 16 != 1 ||
+	    (version.value & 0xffff) != 5)
+		return;
+	int stuck = 0;
+	for (int i = 1; i < nharts; i++) {
+		/* Plain read: the wait for it is over, and it only says "skip". */
+		if (harts[i].online)
+			continue;
+		struct sbiret st = sbi_hart_get_status(harts[i].hartid);
+		if (st.error == SBI_SUCCESS && st.value == SBI_HSM_STATE_START_PENDING) {
+			printf("hyp: hart %lu stays START_PENDING in the firmware\n", harts[i].hartid);
+			stuck++;
+		}
+	}
+	if (stuck > 0)
+		printf("hyp: OpenSBI 1.5's fw_jump (version 0x%lx) loses harts at boot, a bug fixed "
+		       "in 1.6: boot fw_dynamic.bin instead (make FW=dynamic)\n",
+		       version.value);
+}
+
 int hart_start_secondaries(const struct platform *p)
 {
 	int online = 1;
@@ -109,6 +141,8 @@ int hart_start_secondaries(const struct platform *p)
 		online++;
 	}
 	/* END SOLUTION (lab 3), handout: (void)hsm_state_name; */
+	if (online < nharts)
+		hart_explain_missing();
 	printf("hyp: %d of %d harts online\n", online, nharts);
 	return online;
 }

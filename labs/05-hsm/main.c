@@ -94,26 +94,35 @@ static void platform_init(uint64_t boot_hartid, uint64_t fdt)
 }
 
 /*
- * Copies the initrd that QEMU loaded (-initrd, named in the firmware's
+ * Puts the initrd that QEMU loaded (-initrd, named in the firmware's
  * /chosen) into guest RAM, just below the device tree, and returns its
- * guest-physical start (0 if there is none).
+ * guest-physical start (0 if there is none). QEMU picks the place from the
+ * size of host RAM: QEMU 7.2 put it below guest RAM's host memory, QEMU 10
+ * inside it. Either is fine as long as it is whole and clear of the payload;
+ * memmove, because inside guest RAM the two places may overlap.
  */
 static uint64_t guest_initrd_load(void)
 {
-	uint64_t size = platform.initrd_end - platform.initrd_start;
+	uint64_t start = platform.initrd_start, end = platform.initrd_end;
+	uint64_t size = end - start;
 	uint64_t gpa = (GUEST_DTB_GPA - size) & ~(PAGE_SIZE - 1);
+	uint64_t ram_end = GUEST_RAM_HPA + GUEST_RAM_SIZE;
+	uint64_t payload = GUEST_RAM_HPA + (GUEST_ENTRY - GUEST_RAM_BASE);
 	uint64_t hpa, perm;
 
 	if (size == 0)
 		return 0;
-	if (ranges_overlap(platform.initrd_start, platform.initrd_end, GUEST_RAM_HPA,
-			   GUEST_RAM_HPA + GUEST_RAM_SIZE))
-		panic("QEMU put the initrd inside guest RAM's host memory\n");
+	if (ranges_overlap(start, end, GUEST_RAM_HPA, ram_end) &&
+	    (start < GUEST_RAM_HPA || end > ram_end ||
+	     ranges_overlap(start, end, payload, payload + GUEST_PAYLOAD_MAX)))
+		panic("QEMU put the initrd at host-physical 0x%lx-0x%lx: across the edge of "
+		      "guest RAM 0x%lx-0x%lx or over its payload; try another GUEST_MEM\n",
+		      start, end, GUEST_RAM_HPA, ram_end);
 	/* It must fit above a payload of the largest size we take. */
 	if (size > GUEST_DTB_GPA - GUEST_ENTRY - GUEST_PAYLOAD_MAX ||
 	    gstage_translate(&guest_gstage, gpa, &hpa, &perm) != 0)
 		panic("the initrd (%lu bytes) does not fit in guest RAM\n", size);
-	memcpy((void *)hpa, (const void *)platform.initrd_start, size);
+	memmove((void *)hpa, (const void *)start, size);
 	printf("hyp: initrd: %lu bytes at guest-physical 0x%lx\n", size, gpa);
 	return gpa;
 }
