@@ -205,7 +205,9 @@ def expect_harts(want):
 
 
 def guest_dtb_line(n):
-    """The hypervisor built the guest a tree of n vCPUs whose ISA has no 'h'."""
+    """The hypervisor built the guest a tree of n vCPUs whose ISA has no 'h',
+    and no supervisor, hypervisor or vendor extension (s..., h..., x...):
+    none of them works in VS-mode without the hypervisor's help."""
     def check(lines, case):
         for line in lines:
             m = re.search(r"^hyp: guest device tree: (\d+) vCPUs, isa (rv64\S*), \d+ bytes", line)
@@ -213,8 +215,14 @@ def guest_dtb_line(n):
                 if int(m.group(1)) != n:
                     return False, f"{n} vCPUs, got {m.group(1)}"
                 # The single letters end at '_' or a multi-letter name (z, s, x).
-                if "h" in re.split(r"[_zsx]", m.group(2)[4:])[0]:
+                isa = m.group(2)[4:]
+                end = re.search(r"[_zsx]|$", isa).start()
+                letters, names = isa[:end], isa[end:].split("_")
+                if "h" in letters:
                     return False, f"an ISA without 'h', got {m.group(2)}"
+                privileged = [e for e in names if e[:1] in ("s", "h", "x")]
+                if privileged:
+                    return False, f"an ISA without {', '.join(privileged)}, got {m.group(2)}"
                 return True, ""
         return False, "a line 'hyp: guest device tree: N vCPUs, isa ...'"
     return check

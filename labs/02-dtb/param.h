@@ -4,7 +4,7 @@
 
 #define HYP_MAX_HARTS 8       /* harts this build uses; more are reported and left alone */
 #define PLATFORM_MAX_CPUS 64  /* cpu nodes listed in the boot table */
-#define HART_ISA_MAX 128      /* longest riscv,isa string kept per hart */
+#define HART_ISA_MAX 1024     /* one hart's ISA string and its NUL (QEMU 10: 303, -cpu max 775) */
 #define GUEST_DTB_MAX 0x10000 /* room for the guest's device tree */
 
 #endif

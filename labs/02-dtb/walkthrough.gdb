@@ -31,7 +31,7 @@ p/x platform.hartids
 p platform.hartids[0] == platform.boot_hartid
 # expect: = 1$
 p platform.cpus[1]
-# expect: = \{hartid = 1, isa = "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc", '\\000' <repeats 68 times>, use = CPU_USED\}$
+# expect: = \{hartid = 1, isa = "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc", '\\000' <repeats 964 times>, use = CPU_USED\}$
 p platform.timebase
 # expect: = 10000000$
 p platform.mmu_type
@@ -39,7 +39,7 @@ p platform.mmu_type
 p/x platform.mem_size
 # expect: = 0x28000000$
 p platform.boot_isa
-# expect: = "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc", '\\000' <repeats 68 times>$
+# expect: = "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc", '\\000' <repeats 964 times>$
 p platform.over_limit
 # expect: = 0$
 
@@ -87,14 +87,16 @@ continue
 p/x vcpu0.ctx.guest[11]
 # expect: = 0x87e00000$
 x/2wx 0x97e00000
-# expect: ^0x97e00000:\s+0xedfe0dd0\s+0xcc040000$
-dump binary memory build/guest.dtb 0x97e00000 0x97e00000+0x4cc
+# expect: ^0x97e00000:\s+0xedfe0dd0\s+0xa0050000$
+dump binary memory build/guest.dtb 0x97e00000 0x97e00000+0x5a0
 shell dtc -I dtb -O dts build/guest.dtb
 # expect: ^\tmodel = "riscv-hypervisor-labs,guest";$
 # expect: ^\t\tbootargs = "console=hvc0 earlycon=sbi";$
 # expect: ^\t\ttimebase-frequency = <0x989680>;$
 # expect 2: ^\t\tcpu@[01] \{$
 # expect 2: ^\t\t\triscv,isa = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs";$
+# expect 2: ^\t\t\triscv,isa-base = "rv64i";$
+# expect 2: ^\t\t\triscv,isa-extensions = "i\\0m\\0a\\0f\\0d\\0c\\0zicsr\\0zifencei\\0zihintpause\\0zba\\0zbb\\0zbc\\0zbs";$
 # expect 2: ^\t\t\t\t\tcpu = <0x0[13]>;$
 # expect: ^\t\treg = <0x00 0x80000000 0x00 0x8000000>;$
 kill

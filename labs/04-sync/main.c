@@ -101,7 +101,8 @@ static void guest_dtb_build(int nvcpus)
 	uint64_t hpa, perm;
 
 	/* Every vCPU gets the boot hart's ISA, less what a guest cannot use. */
-	guestdt_isa(platform_isa(&platform, platform.hartids[0]), isa, sizeof(isa));
+	if (guestdt_isa(platform_isa(&platform, platform.hartids[0]), isa, sizeof(isa)) != 0)
+		panic("the guest's ISA does not fit in %d bytes\n", HART_ISA_MAX);
 	struct guestdt_config config = {
 		.nvcpus = nvcpus,
 		.isa = isa,

@@ -12,6 +12,9 @@
  *              cpu@1 { ... };
  *              cpu-map { ... }; };
  *       memory@80000000 { device_type = "memory"; reg = <0 0x80000000 0 0x10000000>; }; };
+ *
+ * QEMU 10's cpus also give their ISA the newer way, as a base and a list:
+ *   riscv,isa-base = "rv64i"; riscv,isa-extensions = "i", "m", ..., "h", "zic64b", ...;
  */
 #include "fdt.h"
 #include "lib.h"
@@ -63,6 +66,127 @@ static void copy_string(char *dst, const char *src, size_t size)
 		n = size - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+/* Messages that name a cpu or a length are written here; *why points at it. */
+static char why_buf[128];
+
+/* *why = "<the cpu node's name>: <what>". Returns -1. */
+static int platform_isa_error(const void *fdt, int node, const char *what, const char **why)
+{
+	fmt_snprintf(why_buf, sizeof(why_buf), "%s: %s", fdt_name(fdt, node), what);
+	*why = why_buf;
+	return -1;
+}
+
+/*
+ * Appends n bytes of s to the ISA string being built, *len bytes so far.
+ * What does not fit is counted but not written, so that *len ends as the
+ * whole string's length, for the error message.
+ */
+static void isa_append(char *isa, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (*len + n < size)
+		memcpy(isa + *len, s, n);
+	*len += n;
+}
+
+/*
+ * A name in riscv,isa-extensions: lowercase letters and digits, a letter
+ * first. The ISA string made from the list must read back the same, so no
+ * '_', and no single letter s, x or z: in riscv,isa those begin a
+ * multi-letter name.
+ */
+static int isa_name_ok(const char *name)
+{
+	if (name[0] < 'a' || name[0] > 'z')
+		return 0;
+	if (name[1] == '\0')
+		return name[0] != 's' && name[0] != 'x' && name[0] != 'z';
+	for (const char *c = name; *c != '\0'; c++)
+		if ((*c < 'a' || *c > 'z') && (*c < '0' || *c > '9'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The newer binding as one riscv,isa string: base "rv64i" and the list "i",
+ * "m", "a", "c", "h", "zicsr" become "rv64imach_zicsr". The list's single
+ * letters come first, as riscv,isa has them, and its "i" (Linux wants it in
+ * the list too) is not written twice. Sets *len to the string's length,
+ * written or not (see isa_append). Returns 0, or -1 with *why.
+ */
+static int platform_read_isa_list(const void *fdt, int node, char *isa, size_t size,
+				  size_t *len, const char **why)
+{
+	int base_len, list_len;
+	const char *base = fdt_prop(fdt, node, "riscv,isa-base", &base_len);
+	const char *list = fdt_prop(fdt, node, "riscv,isa-extensions", &list_len);
+
+	/* The binding wants both or neither. */
+	if (base == NULL || list == NULL)
+		return platform_isa_error(fdt, node,
+					  "riscv,isa-base or riscv,isa-extensions without the other", why);
+	base = fdt_prop_string(fdt, node, "riscv,isa-base");
+	if (base == NULL || (strcmp(base, "rv64i") != 0 && strcmp(base, "rv32i") != 0))
+		return platform_isa_error(fdt, node, "riscv,isa-base is not \"rv32i\" or \"rv64i\"",
+					  why);
+	/* A list of strings, each NUL-terminated: the last one too. */
+	if (list_len < 1 || list[list_len - 1] != '\0')
+		return platform_isa_error(fdt, node, "riscv,isa-extensions does not end with a NUL",
+					  why);
+	const char *end = list + list_len;
+	for (const char *e = list; e < end; e += strlen(e) + 1)
+		if (!isa_name_ok(e))
+			return platform_isa_error(
+				fdt, node, "riscv,isa-extensions has an empty or malformed name", why);
+
+	isa_append(isa, size, len, base, strlen(base));
+	for (const char *e = list; e < end; e += strlen(e) + 1)
+		if (e[1] == '\0' && e[0] != 'i')
+			isa_append(isa, size, len, e, 1);
+	for (const char *e = list; e < end; e += strlen(e) + 1) {
+		if (e[1] != '\0') {
+			isa_append(isa, size, len, "_", 1);
+			isa_append(isa, size, len, e, strlen(e));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads a cpu's ISA into isa (size bytes) as one riscv,isa string: from
+ * riscv,isa-base and riscv,isa-extensions if the node has either (the newer
+ * binding, which Linux prefers too), else from riscv,isa as it is. An ISA
+ * that does not fit is an error, never cut short. Returns 0, or -1 with *why.
+ */
+static int platform_read_isa(const void *fdt, int node, char *isa, size_t size,
+			     const char **why)
+{
+	int len_ignored;
+	size_t len = 0;
+
+	if (fdt_prop(fdt, node, "riscv,isa-base", &len_ignored) != NULL ||
+	    fdt_prop(fdt, node, "riscv,isa-extensions", &len_ignored) != NULL) {
+		if (platform_read_isa_list(fdt, node, isa, size, &len, why) != 0)
+			return -1;
+	} else {
+		const char *s = fdt_prop_string(fdt, node, "riscv,isa");
+		if (s == NULL) {
+			*why = "a cpu node has no riscv,isa";
+			return -1;
+		}
+		isa_append(isa, size, &len, s, strlen(s));
+	}
+	if (len >= size) {
+		fmt_snprintf(why_buf, sizeof(why_buf),
+			     "%s: its ISA is %lu characters, more than HART_ISA_MAX - 1 (%lu)",
+			     fdt_name(fdt, node), (unsigned long)len, (unsigned long)size - 1);
+		*why = why_buf;
+		return -1;
+	}
+	isa[len] = '\0';
+	return 0;
 }
 
 /*
@@ -117,11 +241,9 @@ static int platform_read_cpus(const void *fdt, uint64_t boot_hartid, struct plat
 			*why = "a cpu node has no valid reg";
 			return -1;
 		}
-		const char *isa = fdt_prop_string(fdt, node, "riscv,isa");
-		if (isa == NULL) {
-			*why = "a cpu node has no riscv,isa";
+		char isa[HART_ISA_MAX];
+		if (platform_read_isa(fdt, node, isa, sizeof(isa), why) != 0)
 			return -1;
-		}
 		/* A status that is there but not a proper string counts as "not okay". */
 		int status_len;
 		int has_status = fdt_prop(fdt, node, "status", &status_len) != NULL;

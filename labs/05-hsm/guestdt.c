@@ -10,6 +10,7 @@
 #include "fdt.h"
 #include "guestdt.h"
 #include "lib.h"
+#include "param.h"
 
 #define STRINGS_MAX 512
 #define RSVMAP_OFFSET FDT_HEADER_SIZE
@@ -21,7 +22,8 @@ struct dtw {
 	uint32_t off; /* where the next structure-block byte goes */
 	char strings[STRINGS_MAX];
 	uint32_t strings_len;
-	int overflow; /* set once anything did not fit */
+	char isa_list[2 * HART_ISA_MAX]; /* riscv,isa-extensions: a NUL after each letter */
+	int overflow;                    /* set once anything did not fit */
 };
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -109,6 +111,41 @@ static void dtw_prop_u32(struct dtw *w, const char *name, uint32_t v)
 	dtw_prop_cells(w, name, &v, 1);
 }
 
+/*
+ * A cpu's ISA in both bindings (platform.c reads either), all three
+ * properties from the one string: "rv64imac_zicsr" (as guestdt_isa writes
+ * it, every multi-letter name after an '_') is also riscv,isa-base "rv64i"
+ * and riscv,isa-extensions "i", "m", "a", "c", "zicsr".
+ */
+static void dtw_prop_isa(struct dtw *w, const char *isa)
+{
+	char base[] = "rv64i";
+	uint32_t n = 0;
+
+	/* The list is then at most twice as long: it fits in isa_list. */
+	if (strlen(isa) >= HART_ISA_MAX) {
+		w->overflow = 1;
+		return;
+	}
+	memcpy(base, isa, 4); /* "rv32" or "rv64": guestdt_build checked */
+	const char *p = isa + 4;
+	for (; *p != '\0' && *p != '_'; p++) {
+		w->isa_list[n++] = *p;
+		w->isa_list[n++] = '\0';
+	}
+	while (*p == '_') {
+		const char *name = ++p;
+		while (*p != '\0' && *p != '_')
+			p++;
+		memcpy(w->isa_list + n, name, (size_t)(p - name));
+		n += (uint32_t)(p - name);
+		w->isa_list[n++] = '\0';
+	}
+	dtw_prop_string(w, "riscv,isa", isa);
+	dtw_prop_string(w, "riscv,isa-base", base);
+	dtw_prop(w, "riscv,isa-extensions", w->isa_list, n);
+}
+
 /* phandles: cpu@i is 2i+1, its interrupt controller 2i+2. */
 static uint32_t cpu_phandle(int i)
 {
@@ -130,7 +167,7 @@ static void guestdt_cpus(struct dtw *w, const struct guestdt_config *c)
 		dtw_prop_u32(w, "reg", (uint32_t)i);
 		dtw_prop_string(w, "status", "okay");
 		dtw_prop_string(w, "compatible", "riscv");
-		dtw_prop_string(w, "riscv,isa", c->isa);
+		dtw_prop_isa(w, c->isa);
 		if (c->mmu_type[0] != '\0')
 			dtw_prop_string(w, "mmu-type", c->mmu_type);
 		dtw_prop_u32(w, "phandle", cpu_phandle(i));
@@ -159,7 +196,7 @@ static void guestdt_cpus(struct dtw *w, const struct guestdt_config *c)
 
 int guestdt_build(void *buf, uint32_t size, const struct guestdt_config *c)
 {
-	static struct dtw w; /* 0.5 KiB of strings: not on the stack */
+	static struct dtw w; /* 2.5 KiB of strings and lists: not on the stack */
 	char name[32];
 
 	memset(&w, 0, sizeof(w));
@@ -167,6 +204,9 @@ int guestdt_build(void *buf, uint32_t size, const struct guestdt_config *c)
 	w.size = size;
 	w.off = STRUCT_OFFSET;
 	if (size < STRUCT_OFFSET)
+		return -1;
+	/* riscv,isa-base is the ISA's first five letters: "rv32i" or "rv64i". */
+	if (strncmp(c->isa, "rv64i", 5) != 0 && strncmp(c->isa, "rv32i", 5) != 0)
 		return -1;
 	memset(buf, 0, STRUCT_OFFSET); /* header and the empty reservation map */
 
@@ -221,33 +261,98 @@ int guestdt_build(void *buf, uint32_t size, const struct guestdt_config *c)
 	return (int)total;
 }
 
-void guestdt_isa(const char *host_isa, char *out, size_t size)
+/*
+ * The extensions a guest is told about: the single letters of the binding
+ * but v and h, and the multi-letter ones listed. All of them work in VS-mode
+ * as they do natively, with nothing set up by this hypervisor. Left out:
+ *   h                 no nested virtualization: hypervisor instructions trap
+ *   v, zv*, zve*      vector instructions need sstatus.VS on; vcpu.c turns on FS only
+ *   s*, sh*, sm*, sv* supervisor, hypervisor and machine extensions: the
+ *                     guest's CSRs and traps are what this hypervisor makes of
+ *                     them (sstc needs henvcfg.STCE, and the guest gets the SBI
+ *                     timer; svpbmt and svadu need henvcfg.PBMTE and ADUE)
+ *   zicbom, zicboz    cbo.* trap from VS-mode while henvcfg.CBIE, CBCFE, CBZE are 0
+ *   zicbop            its prefetches are hints and run anyway, but the binding
+ *                     pairs it with riscv,cbop-block-size, not in this tree
+ *   zihpm             hcounteren lets the guest read cycle, time and instret
+ *                     only: hpmcounter3..31 trap
+ *   zkr               the seed CSR traps in VS-mode
+ *   x*                vendor extensions: nobody here knows what they need
+ * and any name not listed: an unknown extension is never passed on.
+ */
+static const char guest_letters[] = "imafdqc";
+/* clang-format off */
+static const char *const guest_extensions[] = {
+	/* Plain unprivileged instructions and hints. */
+	"zicsr", "zifencei", "zicond", "zihintntl", "zihintpause", "zimop", "zmmul",
+	"zaamo", "zabha", "zacas", "zalrsc", "zba", "zbb", "zbc", "zbs",
+	"zca", "zcb", "zcd", "zcf", "zcmop",
+	/* Floating point: vcpu_load turns sstatus.FS on for the guest. */
+	"zfa", "zfh", "zfhmin",
+	/* cycle, time and instret: hcounteren.CY, TM and IR are set (vcpu.c). */
+	"zicntr",
+	/* wrs.nto traps to the hypervisor only if hstatus.VTW is set; it never is. */
+	"zawrs",
+	/* What caches and memory guarantee: the same seen from a guest. */
+	"zic64b", "ziccamoa", "ziccif", "zicclsm", "ziccrse", "za64rs",
+};
+/* clang-format on */
+
+static int guest_letter_ok(char letter)
+{
+	for (const char *l = guest_letters; *l != '\0'; l++)
+		if (*l == letter)
+			return 1;
+	return 0;
+}
+
+/* Is the len-byte name at ext on guest_extensions? */
+static int guest_extension_ok(const char *ext, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(guest_extensions); i++)
+		if (strlen(guest_extensions[i]) == len && strncmp(guest_extensions[i], ext, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends len bytes of s to out, *n bytes so far. 0, or -1 if they and a NUL do not fit. */
+static int isa_put(char *out, size_t size, size_t *n, const char *s, size_t len)
+{
+	if (*n + len >= size)
+		return -1;
+	memcpy(out + *n, s, len);
+	*n += len;
+	return 0;
+}
+
+int guestdt_isa(const char *host_isa, char *out, size_t size)
 {
 	size_t n = 0;
-	const char *p = host_isa;
 
-	if (size == 0)
-		return;
-	/* "rv64" and the single letters, minus 'h' (see platform_isa_has). */
-	for (; *p != '\0' && *p != '_'; p++) {
-		if (p - host_isa >= 4 && (*p == 'z' || *p == 's' || *p == 'x'))
-			break;
-		if ((p - host_isa < 4 || *p != 'h') && n + 1 < size)
-			out[n++] = *p;
-	}
-	/* Then each "_z..." extension (the first may lack its '_'). */
-	while (*p == '_' || *p == 'z' || *p == 's' || *p == 'x') {
-		if (*p == '_')
+	if (strncmp(host_isa, "rv64", 4) != 0 && strncmp(host_isa, "rv32", 4) != 0)
+		return -1;
+	/* "rv64", and 'i': H needs the I base (not E), so "rv64i" is the base. */
+	if (isa_put(out, size, &n, host_isa, 4) != 0 || isa_put(out, size, &n, "i", 1) != 0)
+		return -1;
+	const char *p = host_isa + 4;
+	/* The single letters end at the first '_' or multi-letter name (z, s or x). */
+	for (; *p != '\0' && *p != '_' && *p != 'z' && *p != 's' && *p != 'x'; p++)
+		if (*p != 'i' && guest_letter_ok(*p) && isa_put(out, size, &n, p, 1) != 0)
+			return -1;
+	/* Then each multi-letter name; the first may lack its '_'. */
+	while (*p != '\0') {
+		if (*p == '_') {
 			p++;
+			continue;
+		}
 		const char *ext = p;
 		while (*p != '\0' && *p != '_')
 			p++;
 		size_t len = (size_t)(p - ext);
-		if (ext[0] == 'z' && n + len + 2 <= size) {
-			out[n++] = '_';
-			memcpy(out + n, ext, len);
-			n += len;
-		}
+		if (guest_extension_ok(ext, len) &&
+		    (isa_put(out, size, &n, "_", 1) != 0 || isa_put(out, size, &n, ext, len) != 0))
+			return -1;
 	}
 	out[n] = '\0';
+	return 0;
 }

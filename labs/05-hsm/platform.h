@@ -14,13 +14,13 @@
 enum platform_cpu_use {
 	CPU_USED,       /* we run on this hart */
 	CPU_DISABLED,   /* status is not "okay" */
-	CPU_NO_H,       /* riscv,isa has no 'h': it cannot run guests */
+	CPU_NO_H,       /* its ISA has no 'h': it cannot run guests */
 	CPU_OVER_LIMIT, /* more harts than HYP_MAX_HARTS */
 };
 
 struct platform_cpu {
 	uint64_t hartid;        /* from the node's reg */
-	char isa[HART_ISA_MAX]; /* riscv,isa, e.g. "rv64imafdch_zicsr_..." */
+	char isa[HART_ISA_MAX]; /* as riscv,isa spells it, e.g. "rv64imafdch_zicsr_..." */
 	enum platform_cpu_use use;
 };
 
@@ -33,7 +33,7 @@ struct platform {
 	uint32_t timebase; /* Hz */
 	char mmu_type[16]; /* the boot hart's, e.g. "riscv,sv48" */
 	uint64_t boot_hartid;
-	char boot_isa[HART_ISA_MAX];       /* the boot hart's riscv,isa */
+	char boot_isa[HART_ISA_MAX];       /* the boot hart's ISA, as in cpus[] */
 	uint64_t mem_base, mem_size;       /* the first /memory range */
 	uint64_t initrd_start, initrd_end; /* /chosen: QEMU's -initrd, or 0 */
 };
@@ -41,7 +41,10 @@ struct platform {
 /*
  * Fills p from the device tree at fdt (at most bufsize bytes). The boot hart
  * comes first in p->hartids, then the other usable harts in tree order, up to
- * HYP_MAX_HARTS. Returns 0, or -1 with *why naming the problem.
+ * HYP_MAX_HARTS. Each cpu's ISA is read from riscv,isa-base and
+ * riscv,isa-extensions, or else from riscv,isa, and kept as one riscv,isa
+ * string; one longer than HART_ISA_MAX - 1 is an error, not cut short.
+ * Returns 0, or -1 with *why naming the problem (until the next call).
  */
 int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
 		  struct platform *p, const char **why);
@@ -53,7 +56,7 @@ int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
  */
 int platform_isa_has(const char *isa, char ext);
 
-/* The riscv,isa of the boot hart or of a hart in the table ("" if neither). */
+/* The ISA of the boot hart or of a hart in the table ("" if neither). */
 const char *platform_isa(const struct platform *p, uint64_t hartid);
 
 /* A word for each enum platform_cpu_use, for the boot table. */

@@ -11,7 +11,9 @@
  */
 #undef fdt_strerror
 
+#include <ctype.h>
 #include <libfdt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +157,73 @@ static int ref_has_h(const char *isa)
 	return memchr(letters, 'h', strcspn(letters, "_zsx")) != NULL;
 }
 
+/*
+ * A name the newer binding's list may hold, as platform.c reads it: only
+ * lowercase letters and digits, a letter first, and no single s, x or z.
+ */
+static int ref_isa_name_ok(const char *name, int len)
+{
+	const char *alnum = "abcdefghijklmnopqrstuvwxyz0123456789";
+	if (len < 1 || !islower((unsigned char)name[0]) || (int)strspn(name, alnum) != len)
+		return 0;
+	return len > 1 || strchr("sxz", name[0]) == NULL;
+}
+
+/*
+ * A cpu's ISA (see platform_read in platform.h): NULL and the ISA string in
+ * isa (HART_ISA_MAX bytes) and whether it has H in *has_h, or the phrase of
+ * platform_read's error. Worked out separately for each binding: the newer
+ * one with libfdt's string-list functions, its letters and names counted
+ * rather than written into a string first.
+ */
+static const char *ref_isa(const void *fdt, int node, char *isa, int *has_h)
+{
+	const char *base = ref_string(fdt, node, "riscv,isa-base");
+	int has_base = fdt_getprop(fdt, node, "riscv,isa-base", NULL) != NULL;
+	int count = fdt_stringlist_count(fdt, node, "riscv,isa-extensions");
+	size_t len = 0;
+
+	if (!has_base && count == -FDT_ERR_NOTFOUND) {
+		const char *s = ref_string(fdt, node, "riscv,isa");
+		if (s == NULL)
+			return "riscv,isa";
+		len = strlen(s);
+		if (len < HART_ISA_MAX)
+			memcpy(isa, s, len + 1);
+		*has_h = ref_has_h(s);
+	} else {
+		if (!has_base || count == -FDT_ERR_NOTFOUND)
+			return "without the other";
+		if (base == NULL || (strcmp(base, "rv32i") != 0 && strcmp(base, "rv64i") != 0))
+			return "riscv,isa-base is not";
+		if (count <= 0) /* 0: an empty property, without even one NUL */
+			return "does not end with a NUL";
+		/* "rv64i", each single letter but i, then "_" and each longer name. */
+		char letters[HART_ISA_MAX] = "", names[2 * HART_ISA_MAX] = "";
+		size_t nletters = 0, names_len = 0;
+		for (int i = 0; i < count; i++) {
+			int n;
+			const char *e = fdt_stringlist_get(fdt, node, "riscv,isa-extensions", i, &n);
+			if (e == NULL || !ref_isa_name_ok(e, n))
+				return "malformed name";
+			if (n == 1 && e[0] != 'i' && nletters + 1 < sizeof(letters))
+				letters[nletters++] = e[0];
+			else if (n > 1 && names_len + (size_t)n + 1 < sizeof(names))
+				names_len += (size_t)snprintf(names + names_len, sizeof(names) - names_len,
+							      "_%s", e);
+			len += n == 1 ? e[0] != 'i' : (size_t)n + 1;
+		}
+		len += strlen(base);
+		if (len < HART_ISA_MAX) {
+			strcpy(isa, base);
+			strcat(isa, letters);
+			strcat(isa, names);
+		}
+		*has_h = fdt_stringlist_search(fdt, node, "riscv,isa-extensions", "h") >= 0;
+	}
+	return len < HART_ISA_MAX ? NULL : "more than HART_ISA_MAX";
+}
+
 /* Absent, "okay" and "ok" are enabled; any other status, even a malformed one, is not. */
 static int ref_enabled(const void *fdt, int node)
 {
@@ -188,11 +257,11 @@ static void ref_read_cpus(const void *fdt, uint64_t boot, struct ref_platform *r
 			r->error = "valid reg";
 			return;
 		}
-		const char *isa = ref_string(fdt, node, "riscv,isa");
-		if (isa == NULL) {
-			r->error = "riscv,isa";
+		static char isa[HART_ISA_MAX];
+		int has_h = 0;
+		r->error = ref_isa(fdt, node, isa, &has_h);
+		if (r->error != NULL)
 			return;
-		}
 		if (r->timebase == 0)
 			r->timebase = ref_u32(fdt, node, "timebase-frequency");
 		for (int i = 0; i < r->ncpus && i < PLATFORM_MAX_CPUS; i++) {
@@ -202,14 +271,17 @@ static void ref_read_cpus(const void *fdt, uint64_t boot, struct ref_platform *r
 			}
 		}
 		char use = !ref_enabled(fdt, node) ? 'D'
-			   : ref_has_h(isa)        ? 'U'
+			   : has_h                 ? 'U'
 						   : 'N';
 		const char *mmu = ref_string(fdt, node, "mmu-type");
 		/* The hypervisor takes mmu-type from the boot hart. */
 		if (use == 'U' && mmu != NULL && hartid == boot)
 			r->mmu_type = mmu;
-		if (r->ncpus < PLATFORM_MAX_CPUS)
-			r->cpus[r->ncpus] = (struct ref_cpu){ hartid, use, isa };
+		if (r->ncpus < PLATFORM_MAX_CPUS) {
+			r->cpus[r->ncpus].hartid = hartid;
+			r->cpus[r->ncpus].use = use;
+			memcpy(r->cpus[r->ncpus].isa, isa, sizeof(isa));
+		}
 		r->ncpus++;
 	}
 
@@ -266,4 +338,38 @@ void ref_platform_read(const void *fdt, uint64_t boot_hartid, struct ref_platfor
 	ref_read_cpus(fdt, boot_hartid, r);
 	if (r->error == NULL)
 		ref_read_memory(fdt, r);
+}
+
+uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, int len,
+			  size_t *size)
+{
+	int room = (int)fdt_totalsize(fdt) + 64 * (len + 64) + 4096;
+	uint8_t *buf = malloc((size_t)room);
+	if (buf == NULL || fdt_open_into(fdt, buf, room) != 0) {
+		free(buf);
+		return NULL;
+	}
+	int cpus = fdt_path_offset(buf, "/cpus"), node, err = cpus < 0 ? cpus : 0;
+	if (err == 0) {
+		fdt_for_each_subnode(node, buf, cpus) {
+			const char *type = ref_string(buf, node, "device_type");
+			if (type == NULL || strcmp(type, "cpu") != 0)
+				continue;
+			if (value != NULL)
+				err = fdt_setprop(buf, node, name, value, len);
+			else if (fdt_getprop(buf, node, name, NULL) != NULL)
+				err = fdt_delprop(buf, node, name);
+			if (err != 0)
+				break;
+		}
+	}
+	uint8_t *tree = NULL;
+	if (err == 0 && fdt_pack(buf) == 0) {
+		*size = fdt_totalsize(buf);
+		tree = malloc(*size);
+		if (tree != NULL)
+			memcpy(tree, buf, *size);
+	}
+	free(buf);
+	return tree;
 }

@@ -55,8 +55,8 @@ const char *ref_lenient_reason(const void *fdt, size_t size);
  */
 struct ref_cpu {
 	uint64_t hartid;
-	char use;        /* 'U' used, 'D' disabled, 'N' no H extension, 'O' over the limit */
-	const char *isa; /* riscv,isa, in the blob */
+	char use;               /* 'U' used, 'D' disabled, 'N' no H extension, 'O' over the limit */
+	char isa[HART_ISA_MAX]; /* as one riscv,isa string, from either binding */
 };
 
 struct ref_platform {
@@ -75,5 +75,13 @@ struct ref_platform {
  * (or refuses only for what ref_lenient_reason() allows).
  */
 void ref_platform_read(const void *fdt, uint64_t boot_hartid, struct ref_platform *r);
+
+/*
+ * A copy of the blob fdt with the property name of every cpu node set to
+ * value (len bytes), or deleted where there is one if value is NULL, in a
+ * buffer malloc'ed to exactly its size (*size). NULL if libfdt cannot.
+ */
+uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, int len,
+			  size_t *size);
 
 #endif

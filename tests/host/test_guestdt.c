@@ -8,8 +8,10 @@
  *                       and phandles, the cpu-map, /memory, /chosen)
  *   guestdt_too_small   every buffer smaller than the tree: -1, and not a
  *                       byte written past the buffer
- *   guestdt_options     no mmu-type, long bootargs, memory above 4 GiB
- *   guestdt_isa         the ISA the guest is told about
+ *   guestdt_options     no mmu-type, long bootargs, memory above 4 GiB,
+ *                       QEMU 10's ISA, ISAs the writer refuses
+ *   guestdt_isa         the ISA the guest is told about: the filter, on
+ *                       QEMU 7.2's and QEMU 10's and others, and small buffers
  *
  * Buffers are malloc'ed to exactly the size guestdt_build is given, so
  * AddressSanitizer sees a write past the end. The decompiled trees are left
@@ -28,6 +30,17 @@
 
 static const char QEMU_ISA[] = "rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc";
 static const char GUEST_ISA[] = "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs";
+
+/* QEMU 10.0's default cpu: 302 characters. */
+static const char QEMU10_ISA[] =
+	"rv64imafdch_zic64b_zicbom_zicbop_zicboz_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_"
+	"zifencei_zihintntl_zihintpause_zihpm_zmmul_za64rs_zaamo_zalrsc_zawrs_zfa_zca_zcd_zba_zbb_"
+	"zbc_zbs_shcounterenw_shgatpa_shtvala_shvsatpa_shvstvala_shvstvecd_ssccptr_sscounterenw_"
+	"sstc_sstvala_sstvecd_ssu64xl_svadu_svvptc";
+/* What its guest is told: no h, zicbom, zicbop, zicboz, zihpm, sh*, ss*, sv*. */
+static const char QEMU10_GUEST_ISA[] =
+	"rv64imafdc_zic64b_ziccamoa_ziccif_zicclsm_ziccrse_zicntr_zicsr_zifencei_zihintntl_"
+	"zihintpause_zmmul_za64rs_zaamo_zalrsc_zawrs_zfa_zca_zcd_zba_zbb_zbc_zbs";
 
 static struct guestdt_config config_for(int nvcpus)
 {
@@ -93,6 +106,36 @@ static int check_prop_u32_at(const void *fdt, int node, const char *name, uint32
 	return check_eq_u64_at(fdt32_ld(v), want, what, "want", file, line);
 }
 
+/*
+ * The newer ISA binding says what riscv,isa says: riscv,isa-base is its
+ * first five letters ("rv64i"), and riscv,isa-extensions lists its single
+ * letters, that "i" first, then its multi-letter names, in its order. Read
+ * with libfdt's string-list functions and put back together, the list gives
+ * riscv,isa again.
+ */
+static void check_isa_bindings(const void *fdt, int node, const char *isa)
+{
+	char base[6], again[2 * HART_ISA_MAX];
+	int names = 0;
+
+	snprintf(base, sizeof(base), "%s", isa);
+	CHECK_PROP_STR(fdt, node, "riscv,isa-base", base);
+	int count = fdt_stringlist_count(fdt, node, "riscv,isa-extensions");
+	if (!CHECK(count >= 1))
+		return;
+	snprintf(again, sizeof(again), "%.4s", isa);
+	for (int i = 0; i < count; i++) {
+		int len;
+		const char *e = fdt_stringlist_get(fdt, node, "riscv,isa-extensions", i, &len);
+		if (!CHECK(e != NULL && len >= 1))
+			return;
+		names |= len > 1;
+		size_t n = strlen(again);
+		snprintf(again + n, sizeof(again) - n, "%s%s", names ? "_" : "", e);
+	}
+	CHECK_STR(again, isa);
+}
+
 /* Everything the guest's tree must say, read with libfdt. */
 static void check_guest_tree(const uint8_t *fdt, int size, const struct guestdt_config *c)
 {
@@ -133,6 +176,7 @@ static void check_guest_tree(const uint8_t *fdt, int size, const struct guestdt_
 		CHECK_PROP_STR(fdt, node, "status", "okay");
 		CHECK_PROP_STR(fdt, node, "compatible", "riscv");
 		CHECK_PROP_STR(fdt, node, "riscv,isa", c->isa);
+		check_isa_bindings(fdt, node, c->isa);
 		if (c->mmu_type[0] != '\0')
 			CHECK_PROP_STR(fdt, node, "mmu-type", c->mmu_type);
 		else
@@ -332,67 +376,80 @@ static void test_guestdt_options(void)
 	bootargs[GUEST_DTB_MAX] = '\0';
 	uint8_t *buf = malloc(GUEST_DTB_MAX);
 	CHECK_EQ_U64(guestdt_build(buf, GUEST_DTB_MAX, &c), -1);
+
+	/* QEMU 10's ISA for its guest, at the most vCPUs. */
+	c = config_for(HYP_MAX_HARTS);
+	c.isa = QEMU10_GUEST_ISA;
+	fdt = build(&c, &size);
+	if (fdt != NULL) {
+		check_guest_tree(fdt, size, &c);
+		check_dtc(fdt, size, "guestdt-qemu10");
+	}
+	free(fdt);
+
+	/* The longest ISA guestdt_isa can write; and one more is refused. */
+	static char isa[HART_ISA_MAX + 1];
+	memset(isa, 'z', HART_ISA_MAX);
+	memcpy(isa, "rv64imac_", 9);
+	isa[HART_ISA_MAX - 1] = '\0';
+	c = config_for(2);
+	c.isa = isa;
+	fdt = build(&c, &size);
+	if (fdt != NULL)
+		check_guest_tree(fdt, size, &c);
+	free(fdt);
+	isa[HART_ISA_MAX - 1] = 'z';
+	CHECK_EQ_U64(guestdt_build(buf, GUEST_DTB_MAX, &c), -1);
+
+	/* riscv,isa-base is "rv64i" or "rv32i": an ISA without either is refused. */
+	const char *bad[] = { "", "rv64", "rv64gc", "rv128i", "imac" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		c.isa = bad[i];
+		if (!CHECK_EQ_U64(guestdt_build(buf, GUEST_DTB_MAX, &c), -1))
+			printf("    isa \"%s\"\n", bad[i]);
+	}
 	free(buf);
 }
 
-/*
- * An ISA string in two parts: the base and single letters, and the list of
- * multi-letter extensions. The first multi-letter one may follow the letters
- * without an '_' ("rv64imafdczicsr_zifencei" is valid); this writes every
- * one after an '_' so two spellings of one ISA compare equal.
- */
-static void isa_normalize(const char *isa, char *out, size_t size)
-{
-	size_t n = strlen(isa);
-	size_t letters = n < 4 ? n : 4 + strcspn(isa + 4, "_zsx");
-	int add = isa[letters] != '\0' && isa[letters] != '_';
-	snprintf(out, size, "%.*s%s%s", (int)letters, isa, add ? "_" : "", isa + letters);
-}
-
-/* guestdt_isa(host) into a roomy buffer gives want, spelled either way. */
+/* guestdt_isa(host) into a roomy buffer succeeds and gives want. */
 #define CHECK_ISA(host, want) check_isa_at(__FILE__, __LINE__, (host), (want))
 static void check_isa_at(const char *file, int line, const char *host, const char *want)
 {
-	char out[HART_ISA_MAX], got_norm[2 * HART_ISA_MAX], want_norm[2 * HART_ISA_MAX];
-	char what[HART_ISA_MAX + 32];
+	char out[HART_ISA_MAX], what[HART_ISA_MAX + 32];
 
-	guestdt_isa(host, out, sizeof(out));
-	isa_normalize(out, got_norm, sizeof(got_norm));
-	isa_normalize(want, want_norm, sizeof(want_norm));
 	snprintf(what, sizeof(what), "guestdt_isa(\"%s\")", host);
-	if (!check_str_at(got_norm, want_norm, what, want, file, line))
-		printf("    guestdt_isa gave \"%s\"\n", out);
+	if (check_eq_u64_at(guestdt_isa(host, out, sizeof(out)), 0, what, "0", file, line))
+		check_str_at(out, want, what, want, file, line);
 }
 
-/* Is each '_'-separated extension of part, in order, one of whole's? */
-static int isa_extensions_subsequence(const char *part, const char *whole)
+/* Is name one of the '_'-separated extensions of isa? */
+static int isa_has_name(const char *isa, const char *name)
 {
-	part = strchr(part, '_');
-	whole = strchr(whole, '_');
-	while (part != NULL) {
-		size_t len = strcspn(part + 1, "_");
-		while (whole != NULL &&
-		       (strcspn(whole + 1, "_") != len || strncmp(part + 1, whole + 1, len) != 0))
-			whole = strchr(whole + 1, '_');
-		if (whole == NULL)
-			return 0;
-		part = strchr(part + 1, '_');
-		whole = strchr(whole + 1, '_');
-	}
-	return 1;
+	size_t len = strlen(name);
+	for (const char *p = strchr(isa, '_'); p != NULL; p = strchr(p + 1, '_'))
+		if (strncmp(p + 1, name, len) == 0 && (p[1 + len] == '_' || p[1 + len] == '\0'))
+			return 1;
+	return 0;
 }
 
 static void test_guestdt_isa(void)
 {
 	CHECK_ISA(QEMU_ISA, GUEST_ISA);
-	CHECK_ISA("rv64gch", "rv64gc");
+	CHECK_ISA(QEMU10_ISA, QEMU10_GUEST_ISA);
 	CHECK_ISA("rv64imafdch", "rv64imafdc");
 	CHECK_ISA("rv64imafdc", "rv64imafdc");
 	CHECK_ISA("rv32imach_zicsr", "rv32imac_zicsr");
-	CHECK_ISA("rv64h", "rv64");
-	CHECK_ISA("", "");
-	/* Supervisor, hypervisor and vendor extensions are not passed on. */
+	/* The binding's single letters but v and h; and always i: H needs the I base. */
+	CHECK_ISA("rv64imafdqcbvh", "rv64imafdqc");
+	CHECK_ISA("rv64h", "rv64i");
+	/* g is no letter of the binding (it spells out imafd): not passed on. */
+	CHECK_ISA("rv64gch", "rv64ic");
+	/* Supervisor, hypervisor and vendor extensions are not passed on... */
 	CHECK_ISA("rv64imafdch_svinval_xtheadba_hfoo_zba_sstc_zbb", "rv64imafdc_zba_zbb");
+	/* ...nor unprivileged ones that need the hypervisor, nor unknown ones. */
+	CHECK_ISA("rv64imafdch_zicboz_zicbom_zicbop_zihpm_zkr_zvbb_zfoo_zicntr", "rv64imafdc_zicntr");
+	/* A name is kept only whole: zbaz and zb are not zba. */
+	CHECK_ISA("rv64ih_zbaz_zb_zba", "rv64i_zba");
 	/* Empty extensions (two '_' in a row, one at the end) are dropped. */
 	CHECK_ISA("rv64imafdch__zba_", "rv64imafdc_zba");
 	/* The first multi-letter extension may follow the letters directly. */
@@ -400,36 +457,45 @@ static void test_guestdt_isa(void)
 	CHECK_ISA("rv64imafdczihintpause", "rv64imafdc_zihintpause");
 	CHECK_ISA("rv64imafdchsstc_zba", "rv64imafdc_zba");
 
+	/* QEMU 10's, group by group (see guestdt.c). */
+	char out[HART_ISA_MAX];
+	if (CHECK_EQ_U64(guestdt_isa(QEMU10_ISA, out, sizeof(out)), 0)) {
+		const char *dropped[] = { "sstc", "shgatpa", "shvsatpa", "ssccptr", "svadu",
+					  "svvptc", "zicbom", "zicboz", "zicbop", "zihpm" };
+		const char *kept[] = { "zicsr", "zifencei", "zicntr", "zba", "zbb", "zbc", "zbs",
+				       "zawrs", "zfa", "zca", "zcd", "zic64b" };
+		CHECK(strncmp(out, "rv64imafdc_", 11) == 0);
+		for (size_t i = 0; i < ARRAY_SIZE(dropped); i++)
+			if (!CHECK(!isa_has_name(out, dropped[i])))
+				printf("    %s passed on\n", dropped[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(kept); i++)
+			if (!CHECK(isa_has_name(out, kept[i])))
+				printf("    %s left out\n", kept[i]);
+	}
+
+	/* Not an ISA string: nothing to tell a guest. */
+	CHECK_EQ_U64(guestdt_isa("", out, sizeof(out)), -1);
+	CHECK_EQ_U64(guestdt_isa("hrv64", out, sizeof(out)), -1);
+
 	/*
-	 * A small buffer: never a byte past it, always a NUL inside it, and
-	 * what fits is a true subset: a prefix of the letters, and whole
-	 * extensions in their order. Each buffer is malloc'ed to exactly its
-	 * size. Size 0 gets a one-byte buffer: it must stay as it was.
+	 * Every buffer: -1 if the ISA and its NUL do not fit, else 0 and all
+	 * of it; never a string cut short, never a byte past the buffer (each
+	 * is malloc'ed to exactly its size; size 0 passes a one-byte buffer,
+	 * which must stay as it was).
 	 */
 	char canary = '#';
-	guestdt_isa(QEMU_ISA, &canary, 0);
+	CHECK_EQ_U64(guestdt_isa(QEMU10_ISA, &canary, 0), -1);
 	if (!CHECK_EQ_U64(canary, '#'))
 		printf("    guestdt_isa into 0 bytes wrote one\n");
-
-	size_t full = strlen(GUEST_ISA);
+	size_t full = strlen(QEMU10_GUEST_ISA);
 	for (size_t size = 1; size <= full + 2; size++) {
-		char *out = malloc(size);
-		memset(out, '#', size);
-		guestdt_isa(QEMU_ISA, out, size);
-		/* The NUL first: the other tests read out as a string. */
-		int ok = strnlen(out, size) < size;
-		if (ok) {
-			size_t letters = strcspn(out, "_");
-			ok = strncmp(out, GUEST_ISA, letters) == 0 &&
-			     isa_extensions_subsequence(out, GUEST_ISA) &&
-			     (full >= size || strcmp(out, GUEST_ISA) == 0);
-		}
+		char *buf = malloc(size);
+		int ret = guestdt_isa(QEMU10_ISA, buf, size);
+		int ok = size <= full ? ret == -1 : ret == 0 && strcmp(buf, QEMU10_GUEST_ISA) == 0;
 		char what[64];
 		snprintf(what, sizeof(what), "guestdt_isa into %zu bytes", size);
 		ok = check_true_at(ok, what, __FILE__, __LINE__);
-		if (!ok)
-			printf("    gave \"%.*s\"\n", (int)size, out);
-		free(out);
+		free(buf);
 		if (!ok)
 			break;
 	}
