@@ -8,7 +8,8 @@
 #     QEMU=path, OPENSBI=path, CROSS_COMPILE=prefix
 #   make lab1-gdb / make gdb LAB=1
 #   make grade [LAB=n]      the grader (grader/README.md)
-#   make handout            the student tree, solutions taken out, in build/handout
+#   make handout [LAB=n]    the student tree, solutions taken out, in build/handout
+#                           (LAB=n: assignment n alone, labs 01..n, in build/handout-labn)
 #   make walkthrough [LAB=n] each lab's gdb walkthrough (README), run and checked
 #   make readme-check [LAB=n] the READMEs' transcripts against real boots
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
@@ -135,9 +136,10 @@ grade: check-tools
 		$(if $(filter command line,$(origin SMP)),--smp $(SMP)) $(GRADE_FLAGS)
 
 # The student tree: each lab's solution regions stubbed (grader/handout.py).
-HANDOUT ?= $(B)/handout
+# With LAB=N, the handout of assignment N: labs 01..N, only lab N stubbed.
+HANDOUT ?= $(B)/handout$(if $(filter command line,$(origin LAB)),-lab$(LAB))
 handout:
-	@python3 grader/handout.py --out $(HANDOUT)
+	@python3 grader/handout.py --out $(HANDOUT) $(if $(filter command line,$(origin LAB)),--lab $(LAB))
 
 # Each lab's walkthrough.gdb, the gdb session of its README, run and checked.
 walkthrough: check-tools

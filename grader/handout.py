@@ -2,7 +2,9 @@
 """make handout: the student's tree, with each lab's solution taken out.
 
     python3 grader/handout.py [--out DIR]    write the handout (build/handout)
-    python3 grader/handout.py --check        ... and prove it is graded right
+    python3 grader/handout.py --lab N [--out DIR]
+                                             the handout of assignment N (build/handout-labN)
+    python3 grader/handout.py --check        ... and prove both kinds are graded right
 
 The lab sources fence the code a student writes between two comment lines:
 
@@ -18,11 +20,19 @@ lab N-1, as the labs themselves do. The handout leaves out the mutants
 (their patches quote the solution), and section 4 of each lab README (the
 tour of the new code quotes it too).
 
+The handout of assignment N (--lab N) holds labs 01 to N only: lab N's
+regions stubbed, the earlier labs' solved (their deadlines have passed),
+the later labs absent, so that no later lab's copy of lab N's code gives it
+away.
+
 --check writes the handout, then grades one boot of each lab at SMP=4 in
 it and in this checkout: on the handout the checks of CHECKS must fail and
 the hypervisor must still boot (print its banner); on the solution the
 same checks must pass; and the handout must pass its own format check.
-Closes with 'handout: N passed, N failed'.
+Then, for each assignment N, its handout: it must build and boot every lab,
+fail lab N's checks of CHECKS, pass the earlier labs' ones, and hold no
+line of lab N's solution in any file. Closes with 'handout: N passed, N
+failed'.
 """
 import argparse
 import os
@@ -56,8 +66,10 @@ class MarkerError(Exception):
     pass
 
 
-def strip_regions(text, lab, where):
-    """text with lab `lab`'s regions stubbed and earlier labs' unwrapped."""
+def strip_regions(text, lab, where, stubbed=None):
+    """text (of lab `lab`'s directory) with the regions of lab `stubbed`
+    (default: lab) stubbed and the others unwrapped."""
+    stubbed = lab if stubbed is None else stubbed
     lines, out, region = text.split("\n"), [], None  # region: (indent, lab, what, line number)
     i = 0
     while i < len(lines):
@@ -81,13 +93,13 @@ def strip_regions(text, lab, where):
                 i += 1
             stub[-1] = stub[-1].removesuffix("*/")
             indent, region_lab, what, _ = region
-            if region_lab == lab:
-                out.append(f"{indent}/* Lab {lab}: {what}. */")
+            if region_lab == stubbed:
+                out.append(f"{indent}/* Lab {stubbed}: {what}. */")
                 out += [indent + s.strip() for s in stub if s.strip()]
             region = None
         elif MARKER.search(line):
             raise MarkerError(f"{where}:{number}: a marker line not in the form BEGIN/END SOLUTION (lab N)")
-        elif region is None or region[1] < lab:
+        elif region is None or region[1] != stubbed:
             out.append(line)
     if region:
         raise MarkerError(f"{where}:{region[3]}: BEGIN SOLUTION without its END")
@@ -102,31 +114,46 @@ def without_tour(readme):
                   "write are the comments `Lab N:` in this lab's sources.\n\n", readme)
 
 
-def write_handout(dest):
-    """Writes the handout tree to dest. Returns the number of regions."""
+def without_solution(readme, lab):
+    """A lab README whose quotes of the lab's solution (lines of its
+    regions, in the background sections) are left out."""
+    secret = solution_lines(lab)
+    return "\n".join(
+        line[:len(line) - len(line.lstrip())] + "/* ... left out of the handout: your solution */"
+        if line.strip() in secret else line for line in readme.split("\n"))
+
+
+def write_handout(dest, assignment=None):
+    """Writes the handout tree to dest: the whole course, or with
+    assignment=N the handout of assignment N. Returns the number of
+    regions stubbed."""
     shutil.rmtree(dest, ignore_errors=True)
     regions, touched = 0, []
     for name in gradelib.checkout_files(ROOT):
         if name.startswith(LEFT_OUT) or not os.path.isfile(os.path.join(ROOT, name)):
             continue
+        lab = re.match(r"labs/0(\d)-[^/]+/", name)
+        if lab and assignment is not None and int(lab.group(1)) > assignment:
+            continue
         src, dst = os.path.join(ROOT, name), os.path.join(dest, name)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        lab = re.match(r"labs/0(\d)-[^/]+/", name)
         if lab and name.endswith((".c", ".h", ".S")):
             with open(src) as f:
                 text = f.read()
+            stub = int(lab.group(1)) if assignment is None else assignment
             regions += sum(1 for line in text.split("\n")
-                           if BEGIN.match(line) and BEGIN.match(line).group(2) == lab.group(1))
-            stubbed = strip_regions(text, int(lab.group(1)), name)
+                           if BEGIN.match(line) and BEGIN.match(line).group(2) == str(stub))
+            stubbed = strip_regions(text, int(lab.group(1)), name, stub)
             with open(dst, "w") as f:
                 f.write(stubbed)
             if stubbed != text:
                 touched.append(name)
-        elif lab and name.endswith("/README.md"):
+        elif lab and name.endswith("/README.md") and (
+                assignment is None or int(lab.group(1)) == assignment):
             with open(src) as f:
                 text = f.read()
             with open(dst, "w") as f:
-                f.write(without_tour(text))
+                f.write(without_solution(without_tour(text), int(lab.group(1))))
         else:
             shutil.copy2(src, dst)
     # A stub is one line of the END comment; clang-format gives it the house
@@ -137,6 +164,75 @@ def write_handout(dest):
         except (OSError, subprocess.CalledProcessError) as e:
             raise MarkerError(f"clang-format failed on the stubs ({e}): run 'make setup'")
     return regions
+
+
+def solution_lines(lab):
+    """The lines of lab `lab`'s solution regions (in any lab directory of
+    this checkout) that would give it away: stripped, at least 12
+    characters, and found nowhere outside a region in the sources."""
+    inside, outside = set(), set()
+    for name in gradelib.checkout_files(ROOT):
+        if not re.match(r"labs/0\d-[^/]+/.*\.[chS]$", name):
+            continue
+        region = None
+        with open(os.path.join(ROOT, name)) as f:
+            for line in f:
+                begin, end = BEGIN.match(line), END.match(line)
+                if begin:
+                    region = int(begin.group(2))
+                elif end:
+                    region = None
+                elif region == lab:
+                    inside.add(line.strip())
+                else:
+                    outside.add(line.strip())
+    return {line for line in inside - outside if len(line) >= 12}
+
+
+def leaks(dest, lab):
+    """'file:line' of each line of the tree at dest that is a line of lab
+    `lab`'s solution."""
+    secret, found = solution_lines(lab), []
+    for top, _, files in os.walk(dest):
+        for file in files:
+            path = os.path.join(top, file)
+            try:
+                with open(path) as f:
+                    for number, line in enumerate(f, 1):
+                        if line.strip() in secret:
+                            found.append(f"{os.path.relpath(path, dest)}:{number}")
+            except UnicodeDecodeError:
+                continue  # not text
+    return found
+
+
+def check_assignment(n):
+    """Writes and grades the handout of assignment n. Returns (passed,
+    failed)."""
+    dest = os.path.join(ROOT, "build", f"handout-lab{n}")
+    write_handout(dest, n)
+    by_name = {c.name: c for c in checks.cases()}
+    cases = [by_name[CHECKS[lab][0]] for lab in range(1, n + 1)]
+    results = list(gradelib.grade(cases, dest, jobs=os.cpu_count()))
+    problems = []
+    for lab, r in zip(range(1, n + 1), results):
+        failed, want = set(r.failed_names()), CHECKS[lab][1]
+        if "build" in failed:
+            problems.append(f"lab {lab} does not build:\n" + r.report())
+        elif lab == n:
+            problems += [f"lab {n}'s {c} passes" for c in want if c not in failed]
+        else:
+            problems += [f"lab {lab}'s {c} fails" for c in want if c in failed]
+    found = leaks(dest, n)
+    if found:
+        problems.append(f"lines of lab {n}'s solution in " + ", ".join(found[:10])
+                        + (f" and {len(found) - 10} more" if len(found) > 10 else ""))
+    if problems:
+        print(f"FAIL assignment {n} ({os.path.relpath(dest)}): " + "; ".join(problems))
+        return 0, 1
+    print(f"PASS assignment {n}: labs 01 to 0{n}; lab {n} fails {', '.join(CHECKS[n][1])}, "
+          f"the earlier labs pass theirs; no line of lab {n}'s solution in the tree")
+    return 1, 0
 
 
 def check(dest):
@@ -169,15 +265,18 @@ def check(dest):
 def main():
     gradelib.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Write the student handout.")
-    ap.add_argument("--out", default=os.path.join(ROOT, "build", "handout"))
+    ap.add_argument("--out", help="where to write it (default build/handout, or build/handout-labN)")
+    ap.add_argument("--lab", type=int, choices=sorted(CHECKS),
+                    help="the handout of assignment N: labs 01..N, lab N to write")
     ap.add_argument("--check", action="store_true", help="grade the handout and the solution")
     args = ap.parse_args()
-    dest = os.path.abspath(args.out)
+    default = "handout" if args.lab is None else f"handout-lab{args.lab}"
+    dest = os.path.abspath(args.out or os.path.join(ROOT, "build", default))
     if dest == ROOT or ROOT.startswith(dest + os.sep):
         print(f"handout: refusing to write over the repository ({dest})")
         return 2
     try:
-        regions = write_handout(dest)
+        regions = write_handout(dest, args.lab)
     except MarkerError as e:
         print(f"handout: error: {e}")
         if args.check:
@@ -198,6 +297,9 @@ def main():
     if regions == 0:
         print("FAIL no solution regions in labs/")
         failed += 1
+    for n in sorted(CHECKS):
+        p, f = check_assignment(n)
+        passed, failed = passed + p, failed + f
     print(f"handout: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -326,6 +326,19 @@ def test_handout_regions():
         assert "a lab 2 region in lab 1" in str(e), e
 
 
+def test_handout_finds_solution_lines():
+    secret = handout.solution_lines(3)
+    line = "__atomic_thread_fence(__ATOMIC_SEQ_CST);"
+    assert line in secret and "}" not in secret, sorted(secret)[:5]
+    with tempfile.TemporaryDirectory() as tree:
+        with open(os.path.join(tree, "notes.md"), "w") as f:
+            f.write("Some text.\n\t\t" + line + "\n")
+        assert handout.leaks(tree, 3) == ["notes.md:2"]
+        assert handout.leaks(tree, 2) == []
+    readme = handout.without_solution("```c\n\t" + line + "\n```", 3)
+    assert line not in readme and "left out of the handout" in readme, readme
+
+
 def test_mutant_expectations():
     with tempfile.NamedTemporaryFile("w", suffix=".patch") as f:
         f.write("# A race.\n# expect-fail: torture\n# expect-fail: whole-lines or rendezvous\n"
