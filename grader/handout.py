@@ -30,8 +30,9 @@ it and in this checkout: on the handout the checks of CHECKS must fail and
 the hypervisor must still boot (print its banner); on the solution the
 same checks must pass; and the handout must pass its own format check.
 Then, for each assignment N, its handout: it must build and boot every lab,
-fail lab N's checks of CHECKS, pass the earlier labs' ones, and hold no
-line of lab N's solution in any file. Closes with 'handout: N passed, N
+fail lab N's checks of CHECKS, pass the earlier labs' ones, hold no line of
+lab N's solution in any file, and score at most 10% of lab N's points
+(checks.LESSON) where the solution scores them all. Closes with 'handout: N passed, N
 failed'.
 """
 import argparse
@@ -206,16 +207,25 @@ def leaks(dest, lab):
     return found
 
 
+def points(results):
+    """(points earned, points possible) over some results."""
+    tallies = [r.tally() for r in results]
+    return sum(t[2] for t in tallies), sum(t[3] for t in tallies)
+
+
 def check_assignment(n):
     """Writes and grades the handout of assignment n. Returns (passed,
     failed)."""
     dest = os.path.join(ROOT, "build", f"handout-lab{n}")
     write_handout(dest, n)
-    by_name = {c.name: c for c in checks.cases()}
-    cases = [by_name[CHECKS[lab][0]] for lab in range(1, n + 1)]
-    results = list(gradelib.grade(cases, dest, jobs=os.cpu_count()))
+    all_cases = checks.cases()
+    by_name = {c.name: c for c in all_cases}
+    earlier = [by_name[CHECKS[lab][0]] for lab in range(1, n)]
+    own = [c for c in all_cases if c.lab == n]
+    results = {r.case.name: r for r in gradelib.grade(earlier + own, dest, jobs=os.cpu_count())}
     problems = []
-    for lab, r in zip(range(1, n + 1), results):
+    for lab in range(1, n + 1):
+        r = results[CHECKS[lab][0]]
         failed, want = set(r.failed_names()), CHECKS[lab][1]
         if "build" in failed:
             problems.append(f"lab {lab} does not build:\n" + r.report())
@@ -223,6 +233,15 @@ def check_assignment(n):
             problems += [f"lab {n}'s {c} passes" for c in want if c not in failed]
         else:
             problems += [f"lab {lab}'s {c} fails" for c in want if c in failed]
+    # Points for the lesson (checks.LESSON): the untouched handout earns at
+    # most a tenth of lab n's points, the solution all of them.
+    handout_points = points([results[c.name] for c in own])
+    solution_points = points(gradelib.grade(own, ROOT, jobs=os.cpu_count()))
+    if handout_points[0] * 10 > handout_points[1]:
+        problems.append(f"the untouched lab {n} scores {handout_points[0]}/{handout_points[1]}, "
+                        "more than 10%")
+    if solution_points[0] != solution_points[1]:
+        problems.append(f"the solution of lab {n} scores {solution_points[0]}/{solution_points[1]}")
     found = leaks(dest, n)
     if found:
         problems.append(f"lines of lab {n}'s solution in " + ", ".join(found[:10])
@@ -231,7 +250,9 @@ def check_assignment(n):
         print(f"FAIL assignment {n} ({os.path.relpath(dest)}): " + "; ".join(problems))
         return 0, 1
     print(f"PASS assignment {n}: labs 01 to 0{n}; lab {n} fails {', '.join(CHECKS[n][1])}, "
-          f"the earlier labs pass theirs; no line of lab {n}'s solution in the tree")
+          f"the earlier labs pass theirs; no line of lab {n}'s solution in the tree; "
+          f"points: untouched {handout_points[0]}/{handout_points[1]}, "
+          f"solution {solution_points[0]}/{solution_points[1]}")
     return 1, 0
 
 
