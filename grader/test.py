@@ -5,7 +5,8 @@ The parts, in order: the grader's self-tests, the format check, the host
 unit tests, a short fuzz run, the grader over every case on each platform
 (QEMU 7.2 with OpenSBI 1.1, QEMU 10 with OpenSBI 1.5.1), the SMP=4 cases
 built with the other toolchain (riscv64-linux-gnu-), the mutants, the
-handout (it must fail where the solution passes), each lab's gdb
+handout (it must fail where the solution passes), the Gradescope
+autograder in temporary layouts, each lab's gdb
 walkthrough, and the READMEs' console transcripts compared with real
 boots, these last three on the default platform. Each part prints its own output and ends with a line '... N passed,
 N failed'; the totals close this one.
@@ -62,6 +63,7 @@ def main():
              ("toolchain riscv64-linux-gnu-", [PY, "grader/toolchain.py", "riscv64-linux-gnu-"]),
              ("mutants", [PY, "grader/mutants.py"]),
              ("handout", [PY, "grader/handout.py", "--check"]),
+             ("autograder", [PY, "grader/gradescope/test.py"]),
              ("gdb walkthroughs", [PY, "grader/walkthrough.py"]),
              ("readme selftest", [PY, "grader/readme_output.py", "--selftest"]),
              ("readme transcripts", [PY, "grader/readme_output.py"])]
