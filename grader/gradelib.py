@@ -418,9 +418,16 @@ def checkout_files(root):
     """The files of the checkout at root as git sees them, relative to it:
     the tracked ones and the untracked ones not ignored, so that a change
     not yet committed counts. A tracked file deleted in the work tree is
-    left out."""
-    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
-                          "--exclude-standard"], capture_output=True, check=True).stdout
+    left out. Outside a git checkout (a tarball, a handout not yet
+    committed), every file but those under build/ and .git/."""
+    try:
+        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
+                              "--exclude-standard"], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return sorted(os.path.relpath(os.path.join(top, f), root)
+                      for top, dirs, files in os.walk(root)
+                      if not os.path.relpath(top, root).split(os.sep)[0] in ("build", ".git")
+                      for f in files)
     return [n for n in out.decode().split("\0") if n and os.path.lexists(os.path.join(root, n))]
 
 

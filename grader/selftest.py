@@ -17,8 +17,8 @@ import grade as grade_cli
 import handout
 import mutants
 import report
-from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, execute, grade, judge,
-                     run_selftests, split_lines)
+from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, checkout_files, execute,
+                     grade, judge, run_selftests, split_lines)
 
 # A console of the test guest on OpenSBI with -smp 4, cut short.
 GOOD = b"""\r
@@ -337,6 +337,23 @@ def test_handout_finds_solution_lines():
         assert handout.leaks(tree, 2) == []
     readme = handout.without_solution("```c\n\t" + line + "\n```", 3)
     assert line not in readme and "left out of the handout" in readme, readme
+
+
+def test_handout_without_mutants():
+    readme = ("## 8. How it is graded\n\nThe checks.\n\nIts known-bad variants are in\n"
+              "`grader/mutants/03-secondary/`:\n\n| a | b |\n\n## 9. Next\n\nMore.\n")
+    out = handout.without_mutants(readme)
+    assert "grader/mutants" not in out and "| a | b |" not in out, out
+    assert "The checks." in out and "## 9. Next\n\nMore." in out, out
+    assert handout.without_mutants("no such paragraph\n") == "no such paragraph\n"
+
+
+def test_checkout_files_outside_git():
+    with tempfile.TemporaryDirectory() as tree:
+        for name in ("labs/01-boot/main.c", "build/lab1/hyp.elf", "README.md"):
+            os.makedirs(os.path.dirname(os.path.join(tree, name)), exist_ok=True)
+            open(os.path.join(tree, name), "w").close()
+        assert checkout_files(tree) == ["README.md", "labs/01-boot/main.c"], checkout_files(tree)
 
 
 def test_mutant_expectations():
