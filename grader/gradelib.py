@@ -161,13 +161,17 @@ class Case:
     """What to boot and what its console must show. lab is an int or
     "native"; guest is a payload path relative to the tree (None: the test
     guest); initrd, a file QEMU loads for it (make's INITRD); exit_status,
-    when not None, adds an ExitStatus check."""
+    when not None, adds an ExitStatus check; requires, a case and checks
+    that must pass first (a Linux boot needs what the test guest checks)."""
 
     def __init__(self, name, lab, smp, checks, guest=None, qemu_extra="",
-                 timeout=30, exit_status=None, initrd=None):
+                 timeout=30, exit_status=None, initrd=None, requires=None):
         assert re.fullmatch(r"[\w.-]+", name), f"case name {name!r}: it names a log file"
         self.name, self.lab, self.smp, self.guest = name, lab, smp, guest
         self.initrd = initrd
+        # (case name, [check names]): boot only if that case, graded in the
+        # same run, passed those checks; else skip, and say why.
+        self.requires = requires
         self.qemu_extra, self.timeout, self.exit_status = qemu_extra, timeout, exit_status
         self.checks = list(checks)
         if exit_status is not None:
@@ -396,17 +400,46 @@ def grade(cases, tree, jobs=1, stop=None, support=ROOT):
             ok, output = build(case.lab, tree, support)
             built[case.lab] = (ok, output) if ready[0] else (False, ready[1])
     failed, lock = set(), threading.Lock()
+    # Each case's result, once it is there. The pool starts the cases in
+    # order, so a case that waits for an earlier one cannot deadlock.
+    done = {case.name: (threading.Event(), []) for case in cases}
+    order = {case.name: i for i, case in enumerate(cases)}
 
     def one(case):
         with lock:
-            if stop is not None and stop(failed):
-                return None
-        ok, output = built[case.lab]
-        result = run_case(case, tree, support) if ok else not_run(
-            case, "build", f"building lab {case.lab} failed", output)
-        with lock:
-            failed.update(result.failed_names())
+            stopped = stop is not None and stop(failed)
+        result = None if stopped else run_or_skip(case)
+        if result is not None:
+            with lock:
+                failed.update(result.failed_names())
+        event, box = done[case.name]
+        box.append(result)
+        event.set()
         return result
+
+    def run_or_skip(case):
+        ok, output = built[case.lab]
+        if not ok:
+            return not_run(case, "build", f"building lab {case.lab} failed", output)
+        unmet = unmet_requirement(case)
+        if unmet:
+            return not_run(case, "requirement", unmet, "")
+        return run_case(case, tree, support)
+
+    def unmet_requirement(case):
+        """Why the case's requirement is not met; "" if it is, or if the
+        case it names is not graded before it in this run."""
+        if case.requires is None:
+            return ""
+        name, needed = case.requires
+        if hasattr(case, "run"):  # --repeat: the same run of the required case
+            name = f"{name}-run{case.run}"
+        if order.get(name, len(cases)) >= order[case.name]:
+            return ""
+        event, box = done[name]
+        event.wait()
+        bad = [c for c in needed if box[0] is not None and c in box[0].failed_names()]
+        return f"skipped: {name} failed {', '.join(bad)}" if bad else ""
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         yield from pool.map(one, cases)

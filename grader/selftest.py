@@ -226,6 +226,22 @@ def test_grade_builds_and_runs_through_make():
         assert results[0].tally()[1] == 3 and results[1] is None
 
 
+def test_requires_skips_after_a_failed_requirement():
+    with tempfile.TemporaryDirectory() as tree:
+        with open(os.path.join(tree, "Makefile"), "w") as f:
+            f.write(FAKE_MAKEFILE)
+        with open(os.path.join(tree, "fake-qemu.sh"), "w") as f:
+            f.write(FAKE_QEMU)
+        first = Case("first", "native", 1, [Absent("x", "guest"), Absent("y", "nothing")])
+        skipped = Case("skipped", "native", 1, [Absent("z", "nothing")], requires=("first", ["x"]))
+        runs = Case("runs", "native", 1, [Absent("z", "nothing")], requires=("first", ["y"]))
+        alone = Case("alone", "native", 1, [Absent("z", "nothing")], requires=("absent", ["x"]))
+        results = list(grade([first, skipped, runs, alone], tree, jobs=2, support=tree))
+        assert results[1].failed_names() == ["requirement", "z"], results[1].report()
+        assert "skipped: first failed x" in results[1].report()
+        assert results[2].failed_names() == [] and results[3].failed_names() == []
+
+
 def sample_results():
     """A passing and a failing run of native-smp4, the second with garbage
     bytes and a control character in its console."""
