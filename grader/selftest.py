@@ -4,6 +4,7 @@
 Each test_* function raises AssertionError when the engine misjudges.
 Closes with 'selftest: N passed, N failed'.
 """
+import contextlib
 import glob
 import json
 import os
@@ -208,12 +209,19 @@ FAKE_QEMU = ('echo "guest: hello from hart 0"; echo "guest: device tree: $1 cpus
              'echo "guest: check timer-sip: ok"; echo "guest: all checks passed"')
 
 
-def test_grade_builds_and_runs_through_make():
+@contextlib.contextmanager
+def fake_tree():
+    """A temporary tree with FAKE_MAKEFILE and its fake QEMU."""
     with tempfile.TemporaryDirectory() as tree:
         with open(os.path.join(tree, "Makefile"), "w") as f:
             f.write(FAKE_MAKEFILE)
         with open(os.path.join(tree, "fake-qemu.sh"), "w") as f:
             f.write(FAKE_QEMU)
+        yield tree
+
+
+def test_grade_builds_and_runs_through_make():
+    with fake_tree() as tree:
         lab1 = Case("lab1", 1, 2, [Absent("x", "x"), Absent("y", "y")])
         results = list(grade(checks.native_cases() + [lab1], tree, jobs=2, support=tree))
         want = [0] * len(checks.native_cases()) + [3]
@@ -227,11 +235,7 @@ def test_grade_builds_and_runs_through_make():
 
 
 def test_requires_skips_after_a_failed_requirement():
-    with tempfile.TemporaryDirectory() as tree:
-        with open(os.path.join(tree, "Makefile"), "w") as f:
-            f.write(FAKE_MAKEFILE)
-        with open(os.path.join(tree, "fake-qemu.sh"), "w") as f:
-            f.write(FAKE_QEMU)
+    with fake_tree() as tree:
         first = Case("first", "native", 1, [Absent("x", "guest"), Absent("y", "nothing")])
         skipped = Case("skipped", "native", 1, [Absent("z", "nothing")], requires=("first", ["x"]))
         runs = Case("runs", "native", 1, [Absent("z", "nothing")], requires=("first", ["y"]))
