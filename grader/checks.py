@@ -8,7 +8,7 @@ import copy
 import re
 
 import gradelib
-from gradelib import Absent, Case, Count, Custom, ExitStatus, Ordered  # noqa: F401
+from gradelib import Absent, Case, Count, Custom, ExitStatus, Ordered, matching  # noqa: F401
 
 # Lines of the test guest (common/guest/main.c).
 GREETING = r"^guest: hello from hart \d+"
@@ -285,7 +285,13 @@ def secondaries_online(expected_ids):
             if m:
                 seen.setdefault(int(m.group(1)), []).append((int(m.group(2)), m.group(3)))
         if sorted(seen) != want:
-            return False, f"harts {want} online (boot hart {boot}), got {sorted(seen)}"
+            missing = [h for h in want if h not in seen]
+            count = matching(lines, r"^hyp: \d+ of \d+ harts online$")
+            if missing:
+                harts = ", ".join(map(str, missing))
+                return False, (f"hart{'s' if len(missing) > 1 else ''} {harts} did not come "
+                               f"online (boot hart {boot})"), count
+            return False, f"harts {want} online (boot hart {boot}), got {sorted(seen)}", count
         for hart, events in seen.items():
             if events != [(1, "started")]:
                 return False, f"hart {hart} online once, entered once, HSM started; got {events}"
@@ -541,6 +547,69 @@ def lesson_points(case):
     return case
 
 
+# ---------------------------------------------------------------------------
+# What each check needs. When a check fails because another failed first (no
+# hart came online, so the guest saw one cpu), the report shows the first
+# one, the cause, and lists the others on one line. A panic, an error or a
+# guest's FAIL line (no-errors and its kin) is evidence everything needs: it
+# says more than any check it breaks. A timeout and QEMU's exit status need
+# every other check: they are the cause only when nothing else says more.
+# Only the report uses this; every check still runs and scores on its own.
+# ---------------------------------------------------------------------------
+EVIDENCE = ("no-errors", "no FAIL lines", "no-kernel-panic")
+NEEDS = {
+    "greeting": ["boots"],
+    "cpu count": ["device-tree"],
+    "all checks passed": ["boots"],
+    "sbi-base": ["boots"],
+    "sbi-errors": ["boots"],
+    "device-tree": ["boots", "guest-dtb"],
+    "memory-test": ["boots"],
+    "poweroff": ["boots", "guest-dtb", "rendezvous"],
+    "boots": ["rendezvous"],
+    # Labs 3-5: the other harts come online, then everything that uses them.
+    "secondaries-online": ["hart-table"],
+    "all-online": ["secondaries-online"],
+    "ipis": ["secondaries-online"],
+    "guest-dtb": ["hart-table", "secondaries-online", "others-online"],
+    "missing-hart": ["others-online"],
+    "others-online": ["hart-table"],
+    "others-ipis": ["others-online"],
+    "torture": ["secondaries-online"],
+    "vcpus-once": ["secondaries-online", "torture"],
+    "rendezvous": ["vcpus-once"],
+    # Lab 5: the guest's own harts.
+    "hsm-errors": ["boots"],
+    "hsm-start-stop": ["boots"],
+    "guest-harts-up": ["hsm-start-stop"],
+    "guest-timer": ["boots"],
+    "timer-sip": ["guest-timer"],
+    "guest-rfence": ["guest-harts-up"],
+    "guest-ipi": ["guest-harts-up"],
+    "guest-suspend": ["guest-harts-up", "guest-ipi", "guest-timer"],
+    "linux-init": ["linux-boots"],
+    # The fault cases.
+    "guest stopped": ["isolation"],
+    "no guest without H": ["no-h"],
+}
+
+
+def with_needs(case):
+    """The case with each check's needs (NEEDS, EVIDENCE, and every check
+    for the exit status), kept to the checks the case has."""
+    names = [c.name for c in case.checks]
+    for i, check in enumerate(case.checks):
+        if check.name.startswith("exit status"):
+            needs = [n for n in names if n != check.name]
+        elif check.name in EVIDENCE:
+            needs = []
+        else:
+            needs = [n for n in names if n in EVIDENCE or n in NEEDS.get(check.name, ())]
+        case.checks[i] = copy.copy(check)
+        case.checks[i].needs = tuple(needs)
+    return case
+
+
 def cases():
-    return [lesson_points(c) for c in native_cases() + lab1_cases() + lab2_cases()
+    return [with_needs(lesson_points(c)) for c in native_cases() + lab1_cases() + lab2_cases()
             + lab3_cases() + lab4_cases() + lab5_cases()]

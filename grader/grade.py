@@ -116,7 +116,9 @@ def main():
                     help="run each case N times, to expose races that show now and then")
     ap.add_argument("--mttcg", action="store_true",
                     help=f"boot every case with {MTTCG} (one host thread per hart)")
-    ap.add_argument("--verbose", "-v", action="store_true", help="list passed checks too")
+    ap.add_argument("--verbose", "-v", action="store_true",
+                    help="every check of every case, passed or not, with all its console "
+                         "lines, and every row of the table")
     ap.add_argument("--list", action="store_true", help="list the selected cases and exit")
     ap.add_argument("--json", help="write the results as JSON here")
     ap.add_argument("--junit", help="write JUnit XML here")
@@ -157,15 +159,16 @@ def main():
         print(f"grade: {problem}")
         return 2
     start = time.monotonic()
-    results = []
+    results, shown = [], {}
     for result in gradelib.grade(cases, tree, args.jobs):
         failed = result.tally()[1]
-        print(result.report() if failed or args.verbose else summary_line(result), flush=True)
+        print(result.report(args.verbose, shown) if failed or args.verbose
+              else summary_line(result), flush=True)
         results.append(result)
     seconds = time.monotonic() - start
 
     print()
-    print(report.table(results))
+    print(report.table(results, args.verbose))
     paths = report.write_all(results, tree, seconds, args.json, args.junit, args.gradescope)
     print("reports: " + ", ".join(os.path.relpath(p) for p in paths))
     if args.repeat > 1:

@@ -4,7 +4,12 @@ A Case says what to boot (a lab, or "native" for the test guest on OpenSBI
 alone) and which checks its console must pass. The checks work on lines:
 the console output split at '\\n' with every '\\r' removed. Failures are
 reported in the style of xv6's gradelib: the console lines around the spot,
-marked GOOD (matched), BAD (must not appear) or MISSING (never matched).
+marked GOOD (matched), BAD (must not appear), NEAR (the line most like one
+that never came) or MISSING (never matched).
+
+A check may need others (Check.needs): when both fail, the report shows the
+needed one, the cause, with its console lines, and lists the others on one
+line as "could not pass because of it", so that one mistake reads as one.
 
 Which tree is which: the grader's own checkout (ROOT) supplies the
 Makefile, the test guests, the crafted device trees and Linux; the tree being
@@ -14,6 +19,7 @@ common/, but not the guest that tests it nor the QEMU command that boots it.
 
 Python 3 standard library only, so that the grader runs wherever QEMU does.
 """
+import difflib
 import os
 import re
 import signal
@@ -28,6 +34,9 @@ TAIL = 5             # last console lines shown when a line never appeared
 MAX_MARKED = 40      # marked lines shown at most, so a flood stays readable
 MAX_WIDTH = 300      # characters shown of one console line
 MAX_OUTPUT = 8 << 20  # console bytes kept; a runaway guest must not eat memory
+MAX_SHOWN = 14       # context lines of one cause in the short report (-v: all)
+MAX_CAUSES = 3       # causes shown with their context in the short report
+NEAR_RATIO = 0.6     # how alike a line must be to a missing one to be shown as NEAR
 BUILD_TIMEOUT = 600
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,10 +66,12 @@ def platform_dir(name):
 
 class Check:
     """One thing the console must show. judge(result) returns (ok, expected,
-    context): what was wanted, and the marked console lines shown if not."""
+    context): what was wanted, and the marked console lines shown if not.
+    needs: the names of the checks of the same case that must pass for this
+    one to have a chance (checks.py sets them)."""
 
-    def __init__(self, name, points, judge):
-        self.name, self.points, self.judge = name, points, judge
+    def __init__(self, name, points, judge, needs=()):
+        self.name, self.points, self.judge, self.needs = name, points, judge, tuple(needs)
 
 
 def matching(lines, regex):
@@ -75,7 +86,9 @@ def Ordered(name, regexes, points=1):
             i = next((i for i in range(start, len(r.lines)) if re.search(rx, r.lines[i])), None)
             if i is None:
                 want = ", then ".join(f"'{x}'" for x in regexes)
-                return False, f"lines matching {want}", show(r.lines, good, tail=True, missing=[rx])
+                near = nearest(r.lines, rx, start)
+                return False, f"lines matching {want}", show(r.lines, good, near=near,
+                                                              tail=not near, missing=[rx])
             good.append(i)
             start = i + 1
         return True, "", []
@@ -116,19 +129,44 @@ def ExitStatus(name, code, points=1):
 
 def Custom(name, fn, points=1):
     """fn(lines, case) returns (ok, message), for what a regex cannot say,
-    such as comparing numbers parsed out of lines."""
+    such as comparing numbers parsed out of lines; or (ok, message, bad):
+    bad, the indexes of the lines that prove the failure, shown instead of
+    the console's tail."""
     def judge(r):
-        ok, message = fn(r.lines, r.case)
-        return ok, message, show(r.lines, tail=True)
+        ok, message, *bad = fn(r.lines, r.case)
+        bad = bad[0] if bad else []
+        return ok, message, show(r.lines, bad=bad, tail=not bad)
     return Check(name, points, judge)
 
 
-def show(lines, good=(), bad=(), tail=False, missing=()):
+def literal_text(regex):
+    """The plain text of a regex, roughly: anchors, classes and groups'
+    syntax dropped, escapes undone. Only for comparing lines with it."""
+    return re.sub(r"\\[dDsSwW][+*?]?|\[[^\]]*\][+*?]?|\.[+*?]?|\\(.)|[()|^$+*?{}]",
+                  lambda m: m.group(1) or "", regex)
+
+
+def nearest(lines, regex, start=0):
+    """The index of the line from `start` on most like what regex wants
+    (difflib's ratio at least NEAR_RATIO), in a list; [] if none is."""
+    want, best, where = literal_text(regex), NEAR_RATIO, []
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    matcher.set_seq2(want)
+    for i in range(start, len(lines)):
+        matcher.set_seq1(lines[i][:MAX_WIDTH])
+        if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best \
+                and matcher.ratio() > best:
+            best, where = matcher.ratio(), [i]
+    return where
+
+
+def show(lines, good=(), bad=(), tail=False, missing=(), near=()):
     """The console lines around the marked ones, xv6-style, with '...' for
     the lines left out; with tail, also the last lines of the console."""
     if not lines:
         return ["(no console output)"] + [f"MISSING '{rx}'" for rx in missing]
     marks = {i: "GOOD" for i in good}
+    marks.update({i: "NEAR" for i in near})
     marks.update({i: "BAD " for i in bad})
     shown = set()
     for i in sorted(marks)[:MAX_MARKED]:
@@ -185,9 +223,11 @@ class Result:
     def __init__(self, case, lines=(), status=None, timed_out=False, log=None, seconds=0.0):
         self.case, self.lines, self.status, self.timed_out = case, list(lines), status, timed_out
         self.log, self.outcomes, self.seconds = log, [], seconds
+        self.needs = {}  # check name -> the names of the checks it needs
 
-    def add(self, name, points, ok, expected="", context=()):
+    def add(self, name, points, ok, expected="", context=(), needs=()):
         self.outcomes.append((name, points, ok, expected, list(context)))
+        self.needs[name] = tuple(needs)
 
     def tally(self):
         """(checks passed, checks failed, points earned, points possible)"""
@@ -198,15 +238,67 @@ class Result:
     def failed_names(self):
         return [o[0] for o in self.outcomes if not o[2]]
 
-    def report(self):
-        out = [f"== {self.case.name} =="]
-        for name, _, ok, expected, context in self.outcomes:
-            out.append(f"  PASS {name}" if ok else f"  FAIL {name}: {expected}")
-            if not ok:
-                out += ["    " + line for line in context]
-                if self.log and context:
-                    rel = os.path.relpath(self.log)
-                    out.append(f"    log: {self.log if rel.startswith('..') else rel}")
+    def causes(self):
+        """The failed checks grouped by what made them fail: a list of
+        (cause, [the failed checks that need it]), the causes in check order.
+        A cause is a failed check that needs no failed check; a failed check
+        that needs several causes goes with the first."""
+        failed = self.failed_names()
+        order = {name: i for i, name in enumerate(failed)}
+
+        def roots(name, seen):
+            below = [n for n in self.needs.get(name, ()) if n in order and n not in seen]
+            seen.update(below)
+            found = [r for n in below for r in roots(n, seen)]
+            return found or ([name] if not any(n in order for n in self.needs.get(name, ()))
+                             else [])
+        groups = {}
+        for name in failed:
+            found = sorted(set(roots(name, {name})), key=order.get)
+            cause = found[0] if found else name
+            groups.setdefault(cause, [])
+            if cause != name:
+                groups[cause].append(name)
+        return sorted(groups.items(), key=lambda g: order[g[0]])
+
+    def log_line(self):
+        rel = os.path.relpath(self.log)
+        return f"log: {self.log if rel.startswith('..') else rel}"
+
+    def report(self, verbose=False, shown=None):
+        """The case's failures, cause first: each cause with the console
+        lines that show it, then the checks that failed because of it on
+        one line. verbose: every check, passed or not, with all its lines.
+        shown: {cause: case} of the causes whose lines an earlier case's
+        report showed; they are not shown again, and this report's are added."""
+        if verbose:
+            out = [f"== {self.case.name} =="]
+            for name, _, ok, expected, context in self.outcomes:
+                out.append(f"  PASS {name}" if ok else f"  FAIL {name}: {expected}")
+                if not ok:
+                    out += ["    " + line for line in context]
+                    if self.log and context:
+                        out.append("    " + self.log_line())
+            return "\n".join(out)
+        passed, failed, points, possible = self.tally()
+        out = [f"== {self.case.name}: {passed} of {passed + failed} checks passed, "
+               f"{points}/{possible} points =="]
+        outcome = {o[0]: o for o in self.outcomes}
+        for k, (cause, because) in enumerate(self.causes()):
+            _, _, _, expected, context = outcome[cause]
+            out.append(f"  FAIL {cause}: {expected}")
+            if shown is not None and cause in shown:
+                out.append(f"    (console lines like {shown[cause]}'s above; the log has them)")
+            elif k < MAX_CAUSES:
+                lines = context if len(context) <= MAX_SHOWN else \
+                    context[:MAX_SHOWN - 1] + ["... (grade.py -v shows the rest)"]
+                out += ["    " + line for line in lines]
+            if shown is not None and context:
+                shown.setdefault(cause, self.case.name)
+            if because:
+                out.append(f"    could not pass because of it: {', '.join(because)}")
+        if self.log:
+            out.append("  " + self.log_line())
         return "\n".join(out)
 
 
@@ -215,12 +307,15 @@ def judge(case, lines, status=0, timed_out=False, log=None, seconds=0.0):
     result = Result(case, lines, status, timed_out, log, seconds)
     if timed_out:
         # The checks still run, to show how far the guest got before it hung.
-        result.add("timeout", 0, False, f"timed out after {case.timeout} s", show(lines, tail=True))
+        # A hang is the cause only when no check says more.
+        result.add("timeout", 0, False, f"timed out after {case.timeout} s", show(lines, tail=True),
+                   needs=[c.name for c in case.checks])
     for check in case.checks:
         try:
-            result.add(check.name, check.points, *check.judge(result))
+            result.add(check.name, check.points, *check.judge(result), needs=check.needs)
         except Exception as e:  # a broken Custom check fails, not the grader
-            result.add(check.name, check.points, False, f"the check raised {e!r}")
+            result.add(check.name, check.points, False, f"the check raised {e!r}",
+                       needs=check.needs)
     return result
 
 
@@ -370,7 +465,7 @@ def not_run(case, step, expected, output):
     result = Result(case)
     result.add(step, 0, False, expected, output.splitlines()[:30])
     for check in case.checks:
-        result.add(check.name, check.points, False, f"not run: the {step} failed")
+        result.add(check.name, check.points, False, f"not run: the {step} failed", needs=[step])
     return result
 
 

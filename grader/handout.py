@@ -245,6 +245,33 @@ def failed_in_tries(result, want, tree):
     return failed
 
 
+# What the grader must name first in each failing case of an untouched
+# handout, and the most lines its whole report may take (issue 14: one
+# mistake reads as one).
+FIRST_CAUSE = {3: ("did not come online", 60)}
+
+
+def cause_problems(dest, n):
+    """Runs grade.py on the handout of assignment n as a student would, and
+    says where its report does not lead with FIRST_CAUSE[n]."""
+    if n not in FIRST_CAUSE:
+        return []
+    text, most = FIRST_CAUSE[n]
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "grader", "grade.py"), "--tree", dest,
+                          "--lab", str(n)], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=600).stdout.splitlines()
+    problems = [f"grade.py --lab {n} prints {len(out)} lines, {most} at most"] \
+        if len(out) >= most else []
+    cases = [i for i, line in enumerate(out) if line.startswith("== ")]
+    if not cases:
+        problems.append(f"grade.py --lab {n} reports no failing case")
+    for i in cases:
+        first = next((line for line in out[i + 1:] if line.startswith("  FAIL ")), "")
+        if text not in first:
+            problems.append(f"{out[i]} leads with {first.strip()!r}, not '{text}'")
+    return problems
+
+
 def points(results):
     """(points earned, points possible) over some results."""
     tallies = [r.tally() for r in results]
@@ -286,6 +313,7 @@ def check_assignment(n):
         with open(os.path.join(dest, readme)) as f:
             if "grader/mutants/" in f.read():
                 problems.append(f"{readme} points at grader/mutants/, which the handout leaves out")
+    problems += cause_problems(dest, n)
     found = leaks(dest, n)
     if found:
         problems.append(f"lines of lab {n}'s solution in " + ", ".join(found[:10])
@@ -293,8 +321,10 @@ def check_assignment(n):
     if problems:
         print(f"FAIL assignment {n} ({os.path.relpath(dest)}): " + "; ".join(problems))
         return 0, 1
+    cause = (f"grade.py names '{FIRST_CAUSE[n][0]}' first in each failing case, in fewer "
+             f"than {FIRST_CAUSE[n][1]} lines; " if n in FIRST_CAUSE else "")
     print(f"PASS assignment {n}: labs 01 to 0{n}; lab {n} fails {', '.join(CHECKS[n][1])}, "
-          f"the earlier labs pass theirs; no line of lab {n}'s solution in the tree; "
+          f"the earlier labs pass theirs; no line of lab {n}'s solution in the tree; {cause}"
           f"points: untouched {handout_points[0]}/{handout_points[1]}, "
           f"solution {solution_points[0]}/{solution_points[1]}")
     return 1, 0

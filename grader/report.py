@@ -53,10 +53,11 @@ def grid(rows):
     return layout(rows, widths)
 
 
-def table(results):
+def table(results, verbose=False):
     """The readable summary: per lab, the points of each check in each
     column, then the matrix of every lab. Cells are points earned/possible,
-    summed over the column's cases (and runs)."""
+    summed over the column's cases (and runs). The checks worth no points
+    in a lab (its infrastructure) get a row only with verbose."""
     labs = list(dict.fromkeys(r.case.lab for r in results))
     columns = [f"smp {n}" for n in SMP_COLUMNS] + ["other", "total"]
     keys = list(SMP_COLUMNS) + ["other"]
@@ -73,7 +74,11 @@ def table(results):
                 sums[1] += points
         rows = [[lab_label(lab)] + columns]
         lab_sums = {k: [0, 0] for k in keys}
+        hidden = 0
         for name, by_col in per_check.items():
+            if not verbose and not any(v[1] for v in by_col.values()):
+                hidden += 1
+                continue
             row = [f"  {name}"]
             for k in keys:
                 row.append(cell(*by_col[k]))
@@ -83,11 +88,17 @@ def table(results):
             rows.append(row)
         lab_total = [sum(v[0] for v in lab_sums.values()), sum(v[1] for v in lab_sums.values())]
         rows.append(["  total"] + [cell(*lab_sums[k]) for k in keys] + [cell(*lab_total)])
-        out += grid(rows) + [""]
+        out += grid(rows)
+        if hidden:
+            out.append(f"  and {hidden} checks worth no points in {lab_label(lab)} "
+                       "(what earlier labs built; -v lists them)")
+        out.append("")
         matrix.append([lab_label(lab)] + [cell(*lab_sums[k]) for k in keys] + [cell(*lab_total)])
         for k in keys:
             totals[k][0] += lab_sums[k][0]
             totals[k][1] += lab_sums[k][1]
+    if len(labs) == 1 and not verbose:
+        return "\n".join(out[:-1])  # the matrix would repeat the lab's total
     grand = [sum(v[0] for v in totals.values()), sum(v[1] for v in totals.values())]
     matrix.append(["total"] + [cell(*totals[k]) for k in keys] + [cell(*grand)])
     return "\n".join(out + grid(matrix))
@@ -172,7 +183,10 @@ def to_gradescope(results, seconds):
     run, with its points; the failure report is the test's output."""
     tests = []
     for r in results:
+        cause_of = {name: cause for cause, because in r.causes() for name in because}
         for name, points, ok, expected, context in r.outcomes:
+            if name in cause_of:  # the cause's own test shows the console
+                context = [f"could not pass because {r.case.name}: {cause_of[name]} failed"]
             output = "" if ok else "\n".join([f"expected: {expected}"] + context)
             tests.append({"name": f"{r.case.name}: {name}", "score": points if ok else 0,
                           "max_score": points, "status": "passed" if ok else "failed",

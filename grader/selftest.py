@@ -256,10 +256,87 @@ def sample_results():
 
 
 def test_table_sums_points():
-    text = report.table(sample_results())
+    text = report.table(sample_results(), verbose=True)
     assert "  all checks passed      -      -    1/2      -      -    1/2" in text, text
     assert text.splitlines()[-1].split()[-1] == "9/12", text
     assert text.splitlines()[-2].split() == ["native", "-", "-", "9/12", "-", "-", "9/12"], text
+    # Short: no matrix for one lab, no row for a check worth no points.
+    results = sample_results()
+    results[0].add("free", 0, True)
+    short, full = report.table(results), report.table(results, verbose=True)
+    assert "  free" in full and "  free" not in short and "1 checks worth no points" in short
+    assert short.splitlines()[-2].split()[:2] == ["total", "-"], short
+
+
+def causes_case():
+    """Three checks in a chain (a <- b <- c), one on its own (d), and the
+    exit status, which needs all."""
+    checks_ = [Ordered("a", ["^a$"]), Ordered("b", ["^b$"]), Ordered("c", ["^c$"]),
+               Ordered("d", ["^d$"])]
+    return checks.with_needs(Case("causes", 3, 1, checks_, exit_status=0))
+
+
+def test_causes_group_failures_under_the_first():
+    saved = dict(checks.NEEDS)
+    try:
+        checks.NEEDS.update({"b": ["a"], "c": ["b"]})
+        case = causes_case()
+        r = judge(case, ["d"], status=1)
+        assert r.causes() == [("a", ["b", "c", "exit status 0"])], r.causes()
+        r = judge(case, ["b", "d"], status=1)  # c fails on its own: b passed
+        assert r.causes() == [("a", ["exit status 0"]), ("c", [])], r.causes()
+        r = judge(case, ["a", "b", "c"], status=0)
+        assert r.causes() == [("d", [])], r.causes()
+        r = judge(case, ["a", "b", "c", "d"], status=1)
+        assert r.causes() == [("exit status 0", [])], r.causes()
+        r = judge(case, ["a", "c"], status=1)
+        assert r.causes() == [("b", ["exit status 0"]), ("d", [])], r.causes()
+        text = r.report()
+        assert text.splitlines()[1].startswith("  FAIL b:"), text
+        assert "could not pass because of it: exit status 0" in text, text
+        assert "PASS" not in text and "PASS a" in r.report(verbose=True), text
+        # A second report of the same cause leaves its lines out.
+        shown = {}
+        first, second = r.report(shown=shown), judge(case, ["a"], status=1).report(shown=shown)
+        assert "MISSING '^b$'" in first and "MISSING '^b$'" not in second, second
+        assert "like causes's above" in second, second
+    finally:
+        checks.NEEDS.clear()
+        checks.NEEDS.update(saved)
+
+
+def test_errors_are_the_cause():
+    """A panic line is the cause of the checks it broke."""
+    case = next(c for c in checks.cases() if c.name == "lab4-smp2")
+    lines = ["hyp: RISC-V hypervisor lab 04, booted on hart 0",
+             "panic: spin_unlock: hart 0 does not hold torture spinlock"]
+    causes = judge(case, lines, status=1).causes()
+    assert [c for c, _ in causes] == ["no-errors"], causes
+    assert "torture" in causes[0][1] and "exit status 0" in causes[0][1], causes
+
+
+def test_needs_have_no_cycles():
+    """Every case's needs form no cycle, so that each failure has a cause."""
+    for case in checks.cases():
+        needs = {c.name: c.needs for c in case.checks}
+
+        def visit(name, path):
+            assert name not in path, f"{case.name}: {' -> '.join(path + [name])}"
+            for n in needs.get(name, ()):
+                visit(n, path + [name])
+        for name in needs:
+            visit(name, [])
+
+
+def test_missing_line_shows_the_nearest():
+    case = Case("near", 3, 2, [Ordered("online", [r"^hyp: 2 of 2 harts online$"])])
+    lines = [f"hyp: line {i}" for i in range(20)] + ["hyp: 1 of 2 harts online"] + \
+        [f"guest: line {i}" for i in range(20)]
+    ok, text = outcome(judge(case, lines), "online")
+    assert not ok and "NEAR hyp: 1 of 2 harts online" in text, text
+    assert "guest: line 19" not in text, text  # not the tail
+    ok, text = outcome(judge(case, ["something else entirely"]), "online")
+    assert "NEAR" not in text and "something else entirely" in text, text
 
 
 def test_junit_validates_against_schema():

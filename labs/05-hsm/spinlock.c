@@ -1,12 +1,12 @@
 /*
  * spinlock.c: locks built from RISC-V atomics.
  *
- * What GCC 12 makes of the __atomic builtins here (objdump -d
- * build/lab4/hyp.elf shows them):
- *   __atomic_exchange_n(p, 1, ACQUIRE)   amoswap.w.aq a5, a5, (a0)
+ * What GCC 12 makes of the __atomic builtins of the ticket lock and the
+ * barrier (objdump -d build/lab4/hyp.elf shows them; each line of the
+ * test-and-set lock names its own instruction):
  *   __atomic_fetch_add(p, 1, RELAXED)    amoadd.w     a4, a5, (a0)
  *   __atomic_load_n(p, ACQUIRE)          lw a5, 0(a3); fence   (fence = fence iorw,iorw)
- *   __atomic_store_n(p, 0, RELEASE)      fence iorw,ow; amoswap.w zero, zero, (a0)
+ *   __atomic_store_n(p, v, RELEASE)      fence iorw,ow; amoswap.w zero, a5, (a4)
  * The ISA manual's recommended mapping (appendix "Mappings from Memory
  * Models") uses lighter fences (fence r,rw; fence rw,w; sw); GCC 12's are
  * stronger, and so also correct.
@@ -53,7 +53,7 @@ void spin_lock(struct spinlock *lk)
 	if (__atomic_load_n(&lk->holder, __ATOMIC_RELAXED) == lock_me())
 		panic("spin_lock: hart %ld already holds %s\n", lock_me(), lk->name);
 	/* BEGIN SOLUTION (lab 4): take the lock: swap in 1 until the old value was 0 */
-	/* amoswap.w.aq: pairs with the store-release in spin_unlock(). */
+	/* amoswap.w.aq a5, a5, (a0): pairs with the store-release in spin_unlock(). */
 	while (__atomic_exchange_n(&lk->locked, 1, __ATOMIC_ACQUIRE) != 0)
 		;
 	/* END SOLUTION (lab 4) */
@@ -66,7 +66,7 @@ void spin_unlock(struct spinlock *lk)
 		panic("spin_unlock: hart %ld does not hold %s\n", lock_me(), lk->name);
 	__atomic_store_n(&lk->holder, -1, __ATOMIC_RELAXED);
 	/* BEGIN SOLUTION (lab 4): release the lock, after every access made under it */
-	/* fence iorw,ow; amoswap.w: pairs with the amoswap.w.aq of the next holder. */
+	/* fence iorw,ow; amoswap.w zero, zero, (a0): pairs with the amoswap.w.aq of the next holder. */
 	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
 	/* END SOLUTION (lab 4) */
 	intr_pop_off();
