@@ -9,10 +9,19 @@ them and LAB=1 (the quickest lab), and checks each results.json:
   message in the output;
 - a submission without labs/ still gets a results.json that says so.
 
+Then grader/classroom.py, on a real grade of lab 1 at SMP=1 (the solution
+copied above): the base64 it prints decodes to the JSON fields GitHub
+Classroom's reporter reads, with the points the grader printed; a check
+made to fail lowers the score and fails the status; no results is an
+error.
+
 Closes with 'autograder: N passed, N failed'.
 """
+import base64
+import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +47,103 @@ def run(submission, results):
 
 def score(data):
     return data.get("score", sum(t.get("score", 0) for t in data.get("tests", [])))
+
+
+def classroom(results, *flags):
+    """grader/classroom.py's output on the results.json at path results."""
+    out, status, _ = gradelib.run_command(
+        [sys.executable, os.path.join(ROOT, "grader/classroom.py"), *flags, results], 60)
+    return out.decode(errors="replace"), status
+
+
+def decode(text):
+    """The result classroom.py printed as base64; what it printed instead,
+    as a result no check accepts, if that is not base64 of JSON."""
+    try:
+        return json.loads(base64.b64decode(text.strip(), validate=True))
+    except ValueError:
+        return {"status": f"not base64 of JSON: {text[-200:]}", "max_score": None,
+                "tests": [{"message": ""}]}
+
+
+def reporter_problems(result):
+    """What in a decoded classroom.py result the reporter
+    (autograding-grading-reporter@v1, src/) would not read as meant."""
+    problems = []
+    if result.get("version") != 1 or result.get("status") not in ("pass", "fail", "error"):
+        problems.append(f"version {result.get('version')!r}, status {result.get('status')!r}")
+    if not isinstance(result.get("max_score"), int) or not isinstance(result.get("tests"), list):
+        return problems + ["max_score is not an integer or tests not a list"]
+    for t in result["tests"]:
+        if not (isinstance(t.get("name"), str) and t.get("status") in ("pass", "fail", "error")
+                and isinstance(t.get("score"), (int, float)) and isinstance(t.get("message"), str)
+                and t.get("line_no") == 0):
+            problems.append(f"test {t!r}")
+    return problems
+
+
+def classroom_checks(tree, tmp):
+    """[(name, ok, why)] for grader/classroom.py on a grade of tree's lab 1."""
+    results = os.path.join(tmp, "classroom-results.json")
+    out, status, _ = gradelib.run_command(
+        [sys.executable, os.path.join(ROOT, "grader/grade.py"), "--tree", tree, "--lab", "1",
+         "--smp", "1", "--json", results], 300, env=gradelib.make_env())
+    printed = re.findall(r"^points: (\d+)/(\d+)$", out.decode(errors="replace"), re.M)
+    if status != 0 or not printed or not os.path.exists(results):
+        return [("classroom: grade lab 1", False,
+                 f"grade.py exited with {status}: {out.decode(errors='replace')[-2000:]}")]
+    earned, possible = map(int, printed[-1])
+    data = json.load(open(results))
+
+    def convert(data):
+        path = os.path.join(tmp, "classroom-edited.json")
+        with open(path, "w") as f:
+            json.dump(data, f)
+        text, status = classroom(path)
+        result = decode(text)
+        return result, sum(t.get("score", 0) for t in result["tests"]), status
+
+    checks = []
+    result, got, status = convert(data)
+    problems = reporter_problems(result)
+    checks.append(("classroom: the solution", not problems and status == 0 and result["status"] == "pass"
+                   and result["max_score"] == possible > 0 and got == earned == possible,
+                   f"{result['status']}, {got}/{result['max_score']} points, the grader's "
+                   f"{earned}/{possible}; {problems or 'the fields the reporter reads'}"))
+
+    def failing(points):
+        """data with the first check worth points (0 or not) failed."""
+        edited = copy.deepcopy(data)
+        check = next(k for c in edited["cases"] for k in c["checks"] if bool(k["points"]) == points)
+        check["ok"] = False
+        edited["totals"]["failed"] += 1
+        edited["totals"]["points"] -= check["points"]
+        return edited, check
+
+    edited, check = failing(True)
+    result, got, _ = convert(edited)
+    failed = [t for t in result["tests"] if t.get("status") == "fail"]
+    checks.append(("classroom: a check worth points fails", result["status"] == "fail"
+                   and got == earned - check["points"] and result["max_score"] == possible
+                   and len(failed) == 1 and failed[0]["name"].endswith(": " + check["name"]),
+                   f"{result['status']}, {got}/{result['max_score']} points, failed: "
+                   f"{[t.get('name') for t in failed]}"))
+    summary, _ = classroom(os.path.join(tmp, "classroom-edited.json"), "--summary")
+    checks.append(("classroom: its summary", f"| **FAIL** | {data['cases'][0]['case']} | " in summary
+                   and f"Grade: {earned - check['points']}/{possible} points" in summary,
+                   summary.splitlines()[0] if summary.strip() else "empty"))
+
+    edited, check = failing(False)
+    result, got, _ = convert(edited)
+    checks.append(("classroom: a check worth 0 points fails", result["status"] == "fail"
+                   and got == earned, f"{result['status']}, {got}/{result['max_score']} points"))
+
+    text, status = classroom(os.path.join(tmp, "no-such-results.json"), "--status", "2")
+    result = decode(text)
+    checks.append(("classroom: no results", status == 0 and result["status"] == "error"
+                   and not reporter_problems(result) and "status 2" in result["tests"][0]["message"],
+                   f"{result['status']}: {result['tests'][0]['message']}"))
+    return checks
 
 
 def main():
@@ -83,6 +189,11 @@ def main():
             if not ok:
                 print(out[-3000:])
             passed, failed = passed + ok, failed + (not ok)
+        others = classroom_checks(solution, tmp)
+    for name, ok, why in others:
+        ok = bool(ok)
+        print(f"{'PASS' if ok else 'FAIL'} {name}: {why}")
+        passed, failed = passed + ok, failed + (not ok)
     print(f"autograder: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
