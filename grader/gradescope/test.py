@@ -13,7 +13,9 @@ Then grader/classroom.py, on a real grade of lab 1 at SMP=1 (the solution
 copied above): the base64 it prints decodes to the JSON fields GitHub
 Classroom's reporter reads, with the points the grader printed; a check
 made to fail lowers the score and fails the status; no results is an
-error.
+error. Last, the workflow no machine here can run (no GitHub):
+classroom.yml, checked as text, that each file it names exists and that
+its parts fit together.
 
 Closes with 'autograder: N passed, N failed'.
 """
@@ -146,6 +148,73 @@ def classroom_checks(tree, tmp):
     return checks
 
 
+def read(name):
+    with open(os.path.join(ROOT, name)) as f:
+        return f.read()
+
+
+def workflow_checks():
+    """[(name, ok, why)] for classroom.yml, as text (python3-yaml is not
+    among the packages make setup installs): its container, trigger and
+    LAB, that the reporter's runner is the grading step's id and reads its
+    output, and that the commands it runs exist."""
+    text = read("grader/gradescope/classroom.yml")
+    checks = [("classroom.yml: no tabs (YAML forbids them in indentation)", "\t" not in text, "")]
+    on = re.search(r"^on:\n((?:  .*\n)+)", text, re.M)
+    triggers = re.findall(r"^  (\w+):", on.group(1), re.M) if on else []
+    checks.append(("classroom.yml: triggers", {"push", "workflow_dispatch", "repository_dispatch"}
+                   <= set(triggers) and "if: github.actor != 'github-classroom[bot]'" in text,
+                   f"on: {triggers}, skips github-classroom[bot]"))
+    checks.append(("classroom.yml: container and LAB", re.search(r"^    container: debian:bookworm$", text, re.M)
+                   is not None and re.search(r"^env:\n(?:  .*\n)*  LAB: [1-5]$", text, re.M) is not None,
+                   "container: debian:bookworm; env: LAB: 1 to 5"))
+    runners = re.findall(r"^\s+runners: (\S+)$", text, re.M)
+    ids = re.findall(r"^\s+id: (\S+)$", text, re.M)
+    wired = [r for r in runners[0].split(",") if r in ids and
+             f"{r.upper()}_RESULTS: ${{{{ steps.{r}.outputs.result }}}}" in text] if runners else []
+    checks.append(("classroom.yml: the reporter reads the grading step",
+                   "uses: classroom-resources/autograding-grading-reporter@v1" in text
+                   and len(runners) == 1 and wired == runners[0].split(","),
+                   f"runners {runners}, step ids {ids}"))
+    grade = re.search(r'grader/grade\.py --lab "\$LAB" --json (\S+) \|\| status=\$\?', text)
+    checks.append(("classroom.yml: the grading step", grade is not None
+                   and f'grader/classroom.py --status "$status" {grade.group(1)})" >>"$GITHUB_OUTPUT"' in text
+                   and f"grader/classroom.py --summary --status \"$status\" {grade.group(1)} "
+                   '>>"$GITHUB_STEP_SUMMARY"' in text,
+                   "grade.py's failure kept in $status; classroom.py reads its --json"))
+    files = re.findall(r"\b(grader/\S+\.py)\b", text)
+    targets = re.findall(r"^\s+run: make (\w+)$", text, re.M)
+    missing = [f for f in files if not os.path.exists(os.path.join(ROOT, f))] + \
+        [t for t in targets if not re.search(rf"^{t}:", read("Makefile"), re.M)]
+    checks.append(("classroom.yml: the files and targets it names", files and targets and not missing,
+                   f"{sorted(set(files))}, make {targets}; missing: {missing}"))
+    return checks + [yaml_check(text)]
+
+
+def yaml_check(text):
+    """(name, ok, why) for classroom.yml read by a YAML parser, which finds
+    what the text checks cannot (quoting, nesting); ok is None (skipped)
+    without python3-yaml, which no part of the project needs."""
+    name = "classroom.yml: as YAML"
+    try:
+        import yaml
+    except ImportError:
+        return name, None, "python3-yaml is not installed"
+    try:
+        data = yaml.safe_load(text)
+        job = data["jobs"]["autograding"]
+        steps = {step.get("id"): step for step in job["steps"]}
+        report = job["steps"][-1]
+        ok = (data["env"]["LAB"] in range(1, 6) and job["container"] == "debian:bookworm"
+              # YAML 1.1 reads the key `on` as true.
+              and {"push", "workflow_dispatch", "repository_dispatch"} <= set(data[True])
+              and "grader" in steps and report["with"]["runners"] == "grader"
+              and report["env"]["GRADER_RESULTS"] == "${{ steps.grader.outputs.result }}")
+        return name, ok, "LAB, container, triggers, the reporter's runner and its input"
+    except (yaml.YAMLError, KeyError, TypeError, IndexError, AttributeError) as e:
+        return name, False, f"{type(e).__name__}: {e}"
+
+
 def main():
     gradelib.end_runs_on_signals()
     passed = failed = 0
@@ -190,7 +259,10 @@ def main():
                 print(out[-3000:])
             passed, failed = passed + ok, failed + (not ok)
         others = classroom_checks(solution, tmp)
-    for name, ok, why in others:
+    for name, ok, why in others + workflow_checks():
+        if ok is None:
+            print(f"SKIP {name}: {why}")
+            continue
         ok = bool(ok)
         print(f"{'PASS' if ok else 'FAIL'} {name}: {why}")
         passed, failed = passed + ok, failed + (not ok)
