@@ -13,9 +13,9 @@ Then grader/classroom.py, on a real grade of lab 1 at SMP=1 (the solution
 copied above): the base64 it prints decodes to the JSON fields GitHub
 Classroom's reporter reads, with the points the grader printed; a check
 made to fail lowers the score and fails the status; no results is an
-error. Last, the workflow no machine here can run (no GitHub):
-classroom.yml, checked as text, that each file it names exists and that
-its parts fit together.
+error. Last, the files no machine here can run (no Docker daemon, no
+GitHub): the Dockerfile and classroom.yml, checked as text, that each file
+they name exists and that their parts fit together.
 
 Closes with 'autograder: N passed, N failed'.
 """
@@ -153,6 +153,27 @@ def read(name):
         return f.read()
 
 
+def dockerfile_checks():
+    """[(name, ok, why)]: the Dockerfile's base, and every file it copies or
+    runs from the repository exists."""
+    text = read("grader/gradescope/Dockerfile")
+    named = re.findall(r"^COPY\s+(\S+)\s", text, re.M) + re.findall(r"/autograder/source/(\S+)", text)
+    missing = [n for n in named if not os.path.exists(os.path.join(ROOT, n))]
+    ignore = [line for line in read("grader/gradescope/Dockerfile.dockerignore").splitlines()
+              if line and not line.startswith("#")]
+    return [
+        ("Dockerfile: debian:bookworm", re.search(r"^FROM debian:bookworm$", text, re.M) is not None
+         and "ENV DEBIAN_FRONTEND=noninteractive" in text, "its FROM and DEBIAN_FRONTEND"),
+        ("Dockerfile: the files it names", len(named) >= 4 and not missing,
+         f"{len(named)} named, missing: {missing}"),
+        ("Dockerfile: Gradescope's layout", "COPY . /autograder/source\n" in text
+         and re.search(r"cp \S+/run_autograder /autograder/run_autograder", text) is not None
+         and "grader/gradescope/setup.sh" in text and re.search(r"^ENV LAB=\$LAB$", text, re.M),
+         "the repository in /autograder/source, run_autograder, setup.sh, LAB"),
+        ("Dockerfile.dockerignore", {".git", "build"} <= set(ignore), f"ignores {ignore}"),
+    ]
+
+
 def workflow_checks():
     """[(name, ok, why)] for classroom.yml, as text (python3-yaml is not
     among the packages make setup installs): its container, trigger and
@@ -259,7 +280,7 @@ def main():
                 print(out[-3000:])
             passed, failed = passed + ok, failed + (not ok)
         others = classroom_checks(solution, tmp)
-    for name, ok, why in others + workflow_checks():
+    for name, ok, why in others + dockerfile_checks() + workflow_checks():
         if ok is None:
             print(f"SKIP {name}: {why}")
             continue
