@@ -404,7 +404,13 @@ REGIONS = """int f(int x)
 def test_handout_regions():
     lab2 = handout.strip_regions(REGIONS, 2, "f.c")
     assert lab2 == "int f(int x)\n{\n\tx *= 2;\n\t/* Lab 2: return x plus one. */\n" \
-                   "\t(void)x;\n\treturn 0;\n}", lab2
+                   "\t(void)x;\n\treturn 0;\n\t/* Lab 2: up to here. */\n}", lab2
+    # The whole course stubs both; make carry's result keeps lab 1's markers.
+    both = handout.strip_regions(REGIONS, 2, "f.c", {1, 2})
+    assert "x *= 2" not in both and both.count("up to here") == 2, both
+    carried = handout.strip_regions(REGIONS, 2, "f.c", {2}, {1})
+    assert carried.startswith("int f(int x)\n{\n\t/* Lab 1: double x. */\n\tx *= 2;\n"
+                              "\t/* Lab 1: up to here. */\n\t/* Lab 2: "), carried
     lab1 = handout.strip_regions(REGIONS.replace("lab 2", "lab 1"), 1, "f.c")
     assert "x *= 2" not in lab1 and "/* Lab 1: double x. */" in lab1, lab1
     for bad, why in [(REGIONS.replace("\t/* END SOLUTION (lab 1) */\n", ""), "inside the region"),
