@@ -10,6 +10,7 @@
 #   make grade [LAB=n]      the grader (grader/README.md)
 #   make handout [LAB=n]    the student tree, solutions taken out, in build/handout
 #                           (LAB=n: assignment n alone, labs 01..n, in build/handout-labn)
+#   make carry LAB=n        in the whole-course handout: your earlier labs' regions into lab n
 #   make walkthrough [LAB=n] each lab's gdb walkthrough (README), run and checked
 #   make readme-check [LAB=n] the READMEs' transcripts against real boots
 #   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
@@ -100,7 +101,7 @@ lab_dir = $(firstword $(wildcard labs/0$(1)-*))
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 
-.PHONY: all setup test check-tools grade handout walkthrough readme-check host-test fuzz guest \
+.PHONY: all setup test check-tools grade handout carry walkthrough readme-check host-test fuzz guest \
 	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
 	format-check compdb clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
@@ -140,6 +141,11 @@ grade: check-tools
 HANDOUT ?= $(B)/handout$(if $(filter command line,$(origin LAB)),-lab$(LAB))
 handout:
 	@python3 grader/handout.py --out $(HANDOUT) $(if $(filter command line,$(origin LAB)),--lab $(LAB))
+
+# The whole-course handout: lab N-1's solved regions (yours) into lab N's copy.
+carry:
+	@$(if $(filter command line,$(origin LAB)),,echo "make carry: give the lab to carry into, e.g. make carry LAB=3" && exit 2)
+	@python3 common/tools/carry.py --lab $(LAB)
 
 # Each lab's walkthrough.gdb, the gdb session of its README, run and checked.
 walkthrough: check-tools

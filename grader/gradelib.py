@@ -24,10 +24,13 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+
+import stall
 
 CONTEXT = 2          # console lines shown either side of a marked line
 TAIL = 5             # last console lines shown when a line never appeared
@@ -200,10 +203,11 @@ class Case:
     "native"; guest is a payload path relative to the tree (None: the test
     guest); initrd, a file QEMU loads for it (make's INITRD); exit_status,
     when not None, adds an ExitStatus check; requires, a case and checks
-    that must pass first (a Linux boot needs what the test guest checks)."""
+    that must pass first (a Linux boot needs what the test guest checks);
+    stall, seconds of silence that end the run with a diagnosis."""
 
     def __init__(self, name, lab, smp, checks, guest=None, qemu_extra="",
-                 timeout=30, exit_status=None, initrd=None, requires=None):
+                 timeout=30, exit_status=None, initrd=None, requires=None, stall=None):
         assert re.fullmatch(r"[\w.-]+", name), f"case name {name!r}: it names a log file"
         self.name, self.lab, self.smp, self.guest = name, lab, smp, guest
         self.initrd = initrd
@@ -211,6 +215,9 @@ class Case:
         # same run, passed those checks; else skip, and say why.
         self.requires = requires
         self.qemu_extra, self.timeout, self.exit_status = qemu_extra, timeout, exit_status
+        # Seconds of console silence after which the run is stopped, and
+        # QEMU asked where the harts are (stall.py); None: wait the timeout.
+        self.stall = stall
         self.checks = list(checks)
         if exit_status is not None:
             self.checks.append(ExitStatus(f"exit status {exit_status}", exit_status))
@@ -302,20 +309,35 @@ class Result:
         return "\n".join(out)
 
 
-def judge(case, lines, status=0, timed_out=False, log=None, seconds=0.0):
-    """Applies the case's checks to console lines; the grader without QEMU."""
+def judge(case, lines, status=0, timed_out=False, log=None, seconds=0.0, stalled=None):
+    """Applies the case's checks to console lines; the grader without QEMU.
+    stalled: the lines of stall.diagnose() if the run was stopped for
+    silence; the check 'progress' then fails, the cause of the checks that
+    need anything (the others, such as a panic's, say more)."""
     result = Result(case, lines, status, timed_out, log, seconds)
+    after = ()
+    if stalled is not None:
+        # QEMU's own last words ("terminating on signal 15") are ours, not the guest's.
+        said = [line for line in lines if not re.match(r"qemu-system-\w+: terminating on signal", line)]
+        tail = [f"     {printable(line)}" for line in said[-3:]]
+        result.add("progress", 0, False,
+                   f"console output at least every {case.stall} s; it stopped, and the run was "
+                   f"ended early (its timeout is {case.timeout} s)",
+                   ["the console's last lines:"] + tail + ["where the harts were then (QEMU):"]
+                   + [f"  {line}" for line in stalled],
+                   needs=[c.name for c in case.checks if not c.needs])
+        after = ("progress",)
     if timed_out:
         # The checks still run, to show how far the guest got before it hung.
         # A hang is the cause only when no check says more.
         result.add("timeout", 0, False, f"timed out after {case.timeout} s", show(lines, tail=True),
                    needs=[c.name for c in case.checks])
     for check in case.checks:
+        needs = check.needs + after if check.needs else ()
         try:
-            result.add(check.name, check.points, *check.judge(result), needs=check.needs)
+            result.add(check.name, check.points, *check.judge(result), needs=needs)
         except Exception as e:  # a broken Custom check fails, not the grader
-            result.add(check.name, check.points, False, f"the check raised {e!r}",
-                       needs=check.needs)
+            result.add(check.name, check.points, False, f"the check raised {e!r}", needs=needs)
     return result
 
 
@@ -327,11 +349,12 @@ def split_lines(data):
 
 # ---- running commands ----
 
-def _drain(pipe, chunks):
+def _drain(pipe, chunks, last):
     """Reads the pipe to its end, so that the writer never blocks on it, but
-    keeps only about MAX_OUTPUT bytes."""
+    keeps only about MAX_OUTPUT bytes. last[0]: when output last came."""
     kept = 0
     for chunk in iter(lambda: pipe.read1(65536), b""):
+        last[0] = time.monotonic()
         if kept < MAX_OUTPUT:
             chunks.append(chunk)
             kept += len(chunk)
@@ -358,23 +381,32 @@ def end_runs_on_signals():
     signal.signal(signal.SIGTERM, handler)
 
 
-def run_command(cmd, timeout, cwd=None, env=None):
+def run_command(cmd, timeout, cwd=None, env=None, watch=None):
     """Runs cmd (a shell string, or an argv list) in a new process group,
     with stdin /dev/null and stderr joined to stdout. Returns (output bytes,
     exit status, timed out). On timeout the whole group gets SIGTERM, then
     SIGKILL 2 s later: with shell=True QEMU is the shell's child, and killing
-    the shell alone would leave QEMU running."""
+    the shell alone would leave QEMU running. watch, if given, is called
+    every half second with the seconds since the last output and the
+    output's chunks so far; when it returns true, the run is ended the same
+    way, but not as a timeout."""
     proc = subprocess.Popen(cmd, shell=isinstance(cmd, str), cwd=cwd, env=env,
                             start_new_session=True, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _running.add(proc.pid)
-    chunks = []
-    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks))
+    chunks, last = [], [time.monotonic()]
+    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks, last))
     reader.start()
     deadline = time.monotonic() + timeout
-    reader.join(timeout)  # the pipe closes when every process in the run has exited
+    stopped = False
+    # The pipe closes when every process in the run has exited.
+    while reader.is_alive() and time.monotonic() < deadline and not stopped:
+        left = deadline - time.monotonic()
+        reader.join(max(0.0, min(left, 0.5) if watch else left))
+        stopped = watch is not None and reader.is_alive() and \
+            watch(time.monotonic() - last[0], chunks)
     try:
-        proc.wait(max(0.1, deadline - time.monotonic()))
+        proc.wait(0.1 if stopped else max(0.1, deadline - time.monotonic()))
         timed_out = reader.is_alive()
     except subprocess.TimeoutExpired:
         timed_out = True
@@ -388,7 +420,7 @@ def run_command(cmd, timeout, cwd=None, env=None):
     _running.discard(proc.pid)
     reader.join()
     proc.stdout.close()
-    return b"".join(chunks), status, timed_out
+    return b"".join(chunks), status, timed_out and not stopped
 
 
 def make_env():
@@ -439,24 +471,57 @@ def run_case(case, tree, support=ROOT):
         args.append(f"LAB={case.lab}")
     if case.initrd is not None:
         args.append(f"INITRD={in_support(case.initrd, support)}")
-    ok, cmd = make(tree, *args, timeout=60, support=support)
-    if not ok:
-        return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
-    return execute(case, cmd.strip(), tree)
+    if case.stall is None:
+        ok, cmd = make(tree, *args, timeout=60, support=support)
+        if not ok:
+            return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
+        return execute(case, cmd.strip(), tree)
+    # A QMP socket to ask QEMU where the harts are if the console falls
+    # silent; in a short directory of its own (a socket path is at most
+    # 107 bytes).
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        qmp = os.path.join(tmp, "qmp")
+        args[2] = "QEMU_EXTRA=" + " ".join(filter(None, [extra, f"-qmp unix:{qmp},server=on,wait=off"]))
+        ok, cmd = make(tree, *args, timeout=60, support=support)
+        if not ok:
+            return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
+        hyp = os.path.join(tree, "build", f"lab{case.lab}", "hyp.elf")
+        guest_map = os.path.join(os.path.dirname(in_support(guest, support)), "System.map")
+        return execute(case, cmd.strip(), tree, StallWatch(case, qmp, hyp, guest_map))
 
 
-def execute(case, cmd, tree):
+class StallWatch:
+    """run_command's watch for a case with a stall limit: once the console
+    has been silent that long, it asks QEMU where the harts are (stall.py),
+    keeps the diagnosis in .found, and ends the run."""
+
+    def __init__(self, case, qmp, hyp_elf, guest_map):
+        self.case, self.qmp, self.hyp_elf, self.guest_map = case, qmp, hyp_elf, guest_map
+        self.found = None
+
+    def __call__(self, idle, chunks):
+        if idle < self.case.stall:
+            return False
+        shots = stall.sample(self.qmp)
+        self.found = stall.diagnose(shots, split_lines(b"".join(chunks)),
+                                    stall.elf_functions(self.hyp_elf),
+                                    stall.system_map(self.guest_map))
+        return True
+
+
+def execute(case, cmd, tree, watch=None):
     """Runs the shell command cmd in tree as the case's boot: saves the
     console to build/grade/<case>.log there (build/grade-<platform> on
     another platform), then judges it."""
     start = time.monotonic()
-    out, status, timed_out = run_command(cmd, case.timeout, cwd=tree)
+    out, status, timed_out = run_command(cmd, case.timeout, cwd=tree, watch=watch)
     seconds = time.monotonic() - start
     log = os.path.join(tree, "build", platform_dir("grade"), case.name + ".log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "wb") as f:
         f.write(out)
-    return judge(case, split_lines(out), status, timed_out, log, seconds)
+    return judge(case, split_lines(out), status, timed_out, log, seconds,
+                 stalled=watch.found if watch else None)
 
 
 def not_run(case, step, expected, output):

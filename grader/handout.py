@@ -12,25 +12,26 @@ The lab sources fence the code a student writes between two comment lines:
     ...the solution...
     /* END SOLUTION (lab 3), handout: (void)hsm_state_name; */
 
-In labs/0N-*, the regions of lab N become the comment `/* Lab N: <what
-to write>. */` and the stub after `handout:` (one line; none if absent),
-which compiles and boots but does not do the work. The regions of earlier
-labs keep their code and lose their markers: lab N starts from a working
-lab N-1, as the labs themselves do. The handout leaves out the mutants
-(their patches quote the solution) and what the lab READMEs say of them,
-and section 4 of each lab README (the tour of the new code quotes it
-too). Its README.md is grader/student-README.md.
+A stubbed region becomes the comment `/* Lab N: <what to write>. */`, the
+stub after `handout:` (one line; none if absent), which compiles and boots
+but does not do the work, and the comment `/* Lab N: up to here. */`.
 
 The handout of assignment N (--lab N) holds labs 01 to N only: lab N's
-regions stubbed, the earlier labs' solved (their deadlines have passed),
-the later labs absent, so that no later lab's copy of lab N's code gives it
-away.
+regions stubbed, the earlier labs' solved and unmarked (their deadlines
+have passed), the later labs absent, so that no later lab's copy of lab
+N's code gives it away. The whole-course handout (no --lab) stubs every
+region in every lab's directory; common/tools/carry.py (make carry LAB=N)
+brings the student's own regions of lab N-1 into lab N. Both leave out the
+mutants (their patches quote the solution) and what the lab READMEs say of
+them, and section 4 of each lab README (the tour of the new code quotes it
+too). Their README.md is grader/student-README.md.
 
 --check writes the handout, then grades one boot of each lab at SMP=4 in
 it and in this checkout: on the handout the checks of CHECKS must fail and
 the hypervisor must still boot (print its banner); on the solution the
 same checks must pass; and the handout must pass its own format check.
-Then, for each assignment N, its handout: it must build and boot every lab,
+make carry must turn a solved lab N-1 into lab N as the solution has it,
+lab N stubbed (check_carry). Then, for each assignment N, its handout: it must build and boot every lab,
 fail lab N's checks of CHECKS, pass the earlier labs' ones, hold no line of
 lab N's solution in any file, and score at most 10% of lab N's points
 (checks.LESSON) where the solution scores them all. Closes with 'handout: N passed, N
@@ -42,6 +43,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import checks
 import gradelib
@@ -69,10 +71,12 @@ class MarkerError(Exception):
     pass
 
 
-def strip_regions(text, lab, where, stubbed=None):
-    """text (of lab `lab`'s directory) with the regions of lab `stubbed`
-    (default: lab) stubbed and the others unwrapped."""
-    stubbed = lab if stubbed is None else stubbed
+def strip_regions(text, lab, where, stubbed=None, marked=()):
+    """text (of lab `lab`'s directory) with the regions of the labs in
+    `stubbed` (default: lab alone) stubbed between two marker comments
+    (STUB_BEGIN, STUB_END), those of the labs in `marked` solved between the
+    same markers (what `make carry` makes), and the others unwrapped."""
+    stubbed = {lab} if stubbed is None else set(stubbed)
     lines, out, region = text.split("\n"), [], None  # region: (indent, lab, what, line number)
     i = 0
     while i < len(lines):
@@ -83,6 +87,7 @@ def strip_regions(text, lab, where, stubbed=None):
             if region:
                 raise MarkerError(f"{where}:{number}: BEGIN SOLUTION inside the region of line {region[3]}")
             region = (begin.group(1), int(begin.group(2)), begin.group(3), number)
+            solved_at = len(out)  # where a marked region's first marker goes
             if region[1] > lab:
                 raise MarkerError(f"{where}:{number}: a lab {region[1]} region in lab {lab}")
         elif end:
@@ -96,13 +101,17 @@ def strip_regions(text, lab, where, stubbed=None):
                 i += 1
             stub[-1] = stub[-1].removesuffix("*/")
             indent, region_lab, what, _ = region
-            if region_lab == stubbed:
-                out.append(f"{indent}/* Lab {stubbed}: {what}. */")
+            if region_lab in stubbed:
+                out.append(f"{indent}/* Lab {region_lab}: {what}. */")
                 out += [indent + s.strip() for s in stub if s.strip()]
+                out.append(f"{indent}/* Lab {region_lab}: up to here. */")
+            elif region_lab in marked:
+                out.insert(solved_at, f"{indent}/* Lab {region_lab}: {what}. */")
+                out.append(f"{indent}/* Lab {region_lab}: up to here. */")
             region = None
         elif MARKER.search(line):
             raise MarkerError(f"{where}:{number}: a marker line not in the form BEGIN/END SOLUTION (lab N)")
-        elif region is None or region[1] != stubbed:
+        elif region is None or region[1] not in stubbed:
             out.append(line)
     if region:
         raise MarkerError(f"{where}:{region[3]}: BEGIN SOLUTION without its END")
@@ -157,9 +166,11 @@ def write_handout(dest, assignment=None):
         if lab and name.endswith((".c", ".h", ".S")):
             with open(src) as f:
                 text = f.read()
-            stub = int(lab.group(1)) if assignment is None else assignment
+            # The whole course: every region, so that no lab's copy of an
+            # earlier one gives it away (make carry brings the student's).
+            stub = set(range(1, 10)) if assignment is None else {assignment}
             regions += sum(1 for line in text.split("\n")
-                           if BEGIN.match(line) and BEGIN.match(line).group(2) == str(stub))
+                           if BEGIN.match(line) and int(BEGIN.match(line).group(2)) in stub)
             stubbed = strip_regions(text, int(lab.group(1)), name, stub)
             with open(dst, "w") as f:
                 f.write(stubbed)
@@ -169,7 +180,9 @@ def write_handout(dest, assignment=None):
             with open(src) as f:
                 text = without_mutants(f.read())
             if assignment is None or int(lab.group(1)) == assignment:
-                text = without_solution(without_tour(text), int(lab.group(1)))
+                text = without_tour(text)
+                for quoted in range(1, int(lab.group(1)) + 1) if assignment is None else [assignment]:
+                    text = without_solution(text, quoted)
             with open(dst, "w") as f:
                 f.write(text)
         elif name == "README.md":
@@ -357,6 +370,78 @@ def check(dest):
     return passed, failed
 
 
+def check_carry(dest):
+    """make carry on the whole-course handout at dest. For each lab n from
+    2: in a copy of the handout whose lab n-1 holds the solution between
+    the markers (a student who solved it), carrying into lab n must give
+    every source of lab n the text of the solution's lab n with lab n's
+    regions stubbed and the earlier ones solved, markers kept; and a
+    region whose comment the student edited must stop it, writing nothing.
+    Returns (passed, failed)."""
+    sys.path.insert(0, os.path.join(ROOT, "common", "tools"))
+    import carry
+    passed = failed = 0
+    sources = [n for n in gradelib.checkout_files(ROOT) if re.match(r"labs/0\d-[^/]+/.*\.[chS]$", n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(2, max(CHECKS) + 1):
+            tree, expect = os.path.join(tmp, f"tree{n}"), os.path.join(tmp, f"expect{n}")
+            shutil.copytree(os.path.join(dest, "labs"), os.path.join(tree, "labs"))
+            os.makedirs(expect)
+            shutil.copy2(os.path.join(ROOT, ".clang-format"), expect)
+            mine, formatted = [], []
+            for name in sources:
+                lab = int(name[len("labs/0")])
+                with open(os.path.join(ROOT, name)) as f:
+                    text = f.read()
+                if lab == n - 1:
+                    with open(os.path.join(tree, name), "w") as f:
+                        f.write(strip_regions(text, lab, name, (), range(1, n)))
+                elif lab == n:
+                    os.makedirs(os.path.dirname(os.path.join(expect, name)), exist_ok=True)
+                    want = strip_regions(text, lab, name, {n}, range(1, n))
+                    with open(os.path.join(expect, name), "w") as f:
+                        f.write(want)
+                    mine.append(name)
+                    if want != text:  # write_handout formats what it changed
+                        formatted.append(name)
+            subprocess.run(["clang-format", "-i", "--style=file", *formatted], cwd=expect,
+                           check=True)
+            problems = []
+            try:
+                carry.carry(tree, n)
+            except carry.CarryError as e:
+                problems.append(f"carry failed: {e}")
+            for name in mine:
+                with open(os.path.join(tree, name)) as got, open(os.path.join(expect, name)) as want:
+                    if got.read() != want.read():
+                        problems.append(f"{name} is not the solution's with lab {n} stubbed")
+            # An edited comment: an error, and no file written.
+            edited = next(name for name in sources if name.startswith(f"labs/0{n - 1}-")
+                          and "/* Lab " in open(os.path.join(tree, name)).read())
+            with open(os.path.join(tree, edited)) as f:
+                text = f.read()
+            with open(os.path.join(tree, edited), "w") as f:
+                f.write(re.sub(r"/\* Lab (\d): ", r"/* Lab \1: my ", text, count=1))
+            before = {name: open(os.path.join(tree, name)).read() for name in mine}
+            try:
+                carry.carry(tree, n)
+                problems.append(f"carry accepted an edited region comment in {edited}")
+            except carry.CarryError as e:
+                if "was its comment edited" not in str(e):
+                    problems.append(f"carry's error for an edited comment: {e}")
+            if any(open(os.path.join(tree, name)).read() != text for name, text in before.items()):
+                problems.append("carry wrote files although it stopped on an error")
+            if problems:
+                failed += 1
+                print(f"FAIL make carry LAB={n}: " + "; ".join(problems[:5]))
+            else:
+                passed += 1
+                print(f"PASS make carry LAB={n}: lab {n - 1} solved gives lab {n} the solution's "
+                      f"earlier regions, its own stubbed ({len(mine)} files); an edited region "
+                      "comment stops it, nothing written")
+    return passed, failed
+
+
 def main():
     gradelib.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Write the student handout.")
@@ -392,6 +477,8 @@ def main():
     if regions == 0:
         print("FAIL no solution regions in labs/")
         failed += 1
+    p, f = check_carry(dest)
+    passed, failed = passed + p, failed + f
     for n in sorted(CHECKS):
         p, f = check_assignment(n)
         passed, failed = passed + p, failed + f

@@ -11,6 +11,9 @@ the patch also requires that check to be among the failures; with
 race first can vary from run to run: interleaved console lines break
 whichever lines they hit.) A race may also not show at all in one run:
 `# tries: N` grades such a mutant up to N times, until it is rejected.
+`# cases: <case> ...` grades only those cases of the lab (with none of the
+cases a case requires, it boots regardless): for a fault that only one
+case can show, such as Linux stalling on an IPI it never gets.
 
 A patch that no longer applies, or a mutant that does not build, fails
 this test: neither proves anything about the checks.
@@ -53,6 +56,12 @@ def tries(patch):
     return found[0] if found else 1
 
 
+def only_cases(patch):
+    """The case names of `# cases:`, or None to grade every case of the lab."""
+    found = [line.split(":", 1)[1].split() for line in header(patch) if line.startswith("# cases:")]
+    return [name for names in found for name in names] if found else None
+
+
 def copy_repository(dest):
     """Copies the checkout's files (gradelib.checkout_files) to dest."""
     shutil.rmtree(dest, ignore_errors=True)
@@ -76,9 +85,11 @@ def run_mutant(patch):
         return False, f"FAIL mutant {name}: the patch no longer applies\n{r.stdout}{r.stderr}"
 
     lab = int(lab_dir.split("-")[0])
-    cases = [c for c in checks.cases() if c.lab == lab]
+    only = only_cases(patch)
+    cases = [c for c in checks.cases() if c.lab == lab and (only is None or c.name in only)]
     if not cases:
-        return False, f"FAIL mutant {name}: the grader accepted it: grader/checks.py has no lab {lab} cases"
+        return False, (f"FAIL mutant {name}: the grader accepted it: grader/checks.py has no lab "
+                       f"{lab} cases{' named ' + ', '.join(only) if only else ''}")
     want = expected_failures(patch)
     # Stop at the first case that shows what we need: a hanging mutant would
     # otherwise wait out the timeout of every case.

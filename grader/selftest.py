@@ -18,8 +18,9 @@ import grade as grade_cli
 import handout
 import mutants
 import report
+import stall
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, checkout_files, execute,
-                     grade, judge, run_selftests, split_lines)
+                     grade, judge, run_command, run_selftests, split_lines)
 
 # A console of the test guest on OpenSBI with -smp 4, cut short.
 GOOD = b"""\r
@@ -178,6 +179,78 @@ def timed_out_run(script, timeout, within):
 def test_timeout_kills_the_process_group():
     # Two sleeps: the background one is not the shell's direct child.
     timed_out_run("echo guest: started; sleep 100 & sleep 100", 1, within=4)
+
+
+def test_silence_ends_a_watched_run():
+    """A watch that sees the output stop ends the run early, not as a timeout."""
+    seen = []
+
+    def watch(idle, chunks):
+        seen.append(b"".join(chunks))
+        return idle >= 1
+    start = time.monotonic()
+    out, status, timed_out = run_command("echo guest: started; sleep 100", 30, watch=watch)
+    assert time.monotonic() - start < 5 and not timed_out, (time.monotonic() - start, timed_out)
+    assert out == b"guest: started\n" and seen[-1] == out, (out, seen[-1:])
+
+
+REGISTERS = """
+CPU#0
+ V      =   {v0}
+ pc       {pc0:016x}
+ mhartid  0000000000000000
+ mip      {mip:016x}
+ mie      00000000000000ee
+ hideleg  0000000000000444
+ x0/zero  0000000000000000 x1/ra    ffffffff8003fa64 x2/sp    ff6000000064bdc0
+CPU#1
+ V      =   1
+ pc       ffffffff8000287a
+ mhartid  0000000000000001
+ mip      0000000000000020
+ mie      00000000000000ee
+ hideleg  0000000000000444
+"""
+GUEST_MAP = [(0xffffffff80002860, "arch_cpu_idle"), (0xffffffff80035f00, "smp_call_function_many_cond")]
+HYP_SYMBOLS = [(0x80200130, "trap_vector"), (0x80204092, "vcpu_run")]
+HARTS = ["hyp: hart 0: vCPU 0 created, powered off", "hyp: hart 1: vCPU 1 created, powered off"]
+
+
+def test_stall_diagnosis():
+    def diagnose(**kw):
+        regs = dict(v0=1, pc0=0xffffffff8000287a, mip=0)
+        regs.update(kw)
+        shots = [stall.parse_registers(REGISTERS.format(**regs))] * 2
+        return stall.diagnose(shots, HARTS, HYP_SYMBOLS, GUEST_MAP)
+    cpus = stall.parse_registers(REGISTERS.format(v0=1, pc0=0x10, mip=0x40))
+    assert cpus[0]["V"] == 1 and cpus[0]["pc"] == 0x10 and cpus[0]["mip"] == 0x40, cpus
+    assert cpus[0]["x1"] == 0xffffffff8003fa64 and cpus[1]["mhartid"] == 1, cpus
+    idle = diagnose()
+    assert idle[0].startswith("hart 0 (vCPU 0): guest arch_cpu_idle+0x1a;"), idle
+    assert "enabled: software, timer, pending: none" in idle[0], idle
+    assert idle[-1].startswith("missing: every vCPU sleeps in wfi"), idle
+    lost = diagnose(pc0=0xffffffff80035f98)
+    assert "guest smp_call_function_many_cond+0x98" in lost[0], lost
+    assert lost[-1].startswith("missing: vCPU 0 wait for other vCPUs to answer an IPI, and "
+                               "vCPU 1 sleep"), lost
+    # A pending guest timer is not a lost one; the hypervisor's pc is named.
+    busy = diagnose(v0=0, pc0=0x80204094, mip=0x40)
+    assert "hypervisor vcpu_run+0x2" in busy[0] and "pending: timer" in busy[0], busy
+    assert not any(line.startswith("missing:") for line in busy), busy
+    assert stall.diagnose([], HARTS, [], [])[0].startswith("QEMU did not answer"), "no shots"
+
+
+def test_stall_is_the_cause():
+    case = next(c for c in checks.cases() if c.name == "lab5-linux-smp4")
+    lines = ["Linux version 6.1", "smp: Bringing up secondary CPUs ..."]
+    r = judge(case, lines, status=-15, stalled=["hart 0 (vCPU 0): guest arch_cpu_idle"])
+    causes = r.causes()
+    assert [c for c, _ in causes] == ["progress"], causes
+    assert set(causes[0][1]) == {"linux-boots", "linux-init", "exit status 0"}, causes
+    assert "hart 0 (vCPU 0): guest arch_cpu_idle" in r.report(), r.report()
+    # A panic before the silence says more: it is the cause, the silence its effect.
+    r = judge(case, lines + ["Kernel panic - not syncing"], status=-15, stalled=["x"])
+    assert r.causes()[0][0] == "no-kernel-panic" and "progress" in r.causes()[0][1], r.causes()
 
 
 def test_timeout_sigkill_after_sigterm_ignored():
@@ -404,7 +477,13 @@ REGIONS = """int f(int x)
 def test_handout_regions():
     lab2 = handout.strip_regions(REGIONS, 2, "f.c")
     assert lab2 == "int f(int x)\n{\n\tx *= 2;\n\t/* Lab 2: return x plus one. */\n" \
-                   "\t(void)x;\n\treturn 0;\n}", lab2
+                   "\t(void)x;\n\treturn 0;\n\t/* Lab 2: up to here. */\n}", lab2
+    # The whole course stubs both; make carry's result keeps lab 1's markers.
+    both = handout.strip_regions(REGIONS, 2, "f.c", {1, 2})
+    assert "x *= 2" not in both and both.count("up to here") == 2, both
+    carried = handout.strip_regions(REGIONS, 2, "f.c", {2}, {1})
+    assert carried.startswith("int f(int x)\n{\n\t/* Lab 1: double x. */\n\tx *= 2;\n"
+                              "\t/* Lab 1: up to here. */\n\t/* Lab 2: "), carried
     lab1 = handout.strip_regions(REGIONS.replace("lab 2", "lab 1"), 1, "f.c")
     assert "x *= 2" not in lab1 and "/* Lab 1: double x. */" in lab1, lab1
     for bad, why in [(REGIONS.replace("\t/* END SOLUTION (lab 1) */\n", ""), "inside the region"),

@@ -7,7 +7,8 @@
 #
 # The build is cached under ~/.cache/riscv-hyp-labs/, keyed on the kernel
 # source, the config fragment, init.c and this script: the second run copies
-# Image and initramfs.cpio into OUTDIR in seconds.
+# Image, initramfs.cpio and System.map (the grader names the functions of a
+# stalled guest with it) into OUTDIR in seconds.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +28,7 @@ mkdir -p "$out" "$(dirname "$cache")"
 # One build at a time (make test and a student may start one together).
 exec 9>"$cache.lock"
 flock 9
-if [ ! -f "$cache/Image" ] || [ ! -f "$cache/initramfs.cpio" ]; then
+if [ ! -f "$cache/Image" ] || [ ! -f "$cache/initramfs.cpio" ] || [ ! -f "$cache/System.map" ]; then
 	echo "linux: building into $cache (a few minutes, once)"
 	rm -rf "$cache.tmp"
 	mkdir -p "$cache.tmp"
@@ -44,10 +45,10 @@ if [ ! -f "$cache/Image" ] || [ ! -f "$cache/initramfs.cpio" ]; then
 	gcc -o "$cache.tmp/gen_init_cpio" "$tree/usr/gen_init_cpio.c"
 	sed "s|@INIT@|$cache.tmp/init|" "$here/initramfs.list" > "$cache.tmp/initramfs.list"
 	"$cache.tmp/gen_init_cpio" "$cache.tmp/initramfs.list" > "$cache.tmp/initramfs.cpio"
-	cp "$tree/arch/riscv/boot/Image" "$cache.tmp/Image"
+	cp "$tree/arch/riscv/boot/Image" "$tree/System.map" "$cache.tmp/"
 	cp "$tree/.config" "$cache.tmp/config"
 	rm -rf "$tree" "$cache"
 	mv "$cache.tmp" "$cache"
 fi
-cp "$cache/Image" "$cache/initramfs.cpio" "$cache/config" "$out/"
+cp "$cache/Image" "$cache/initramfs.cpio" "$cache/config" "$cache/System.map" "$out/"
 echo "linux: $out/Image ($(stat -c %s "$out/Image") bytes), $out/initramfs.cpio"
