@@ -17,6 +17,7 @@
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make diff LAB=n         what lab n adds to the lab before it
 #   make format / format-check   apply / check .clang-format and .editorconfig
+#   make copies-check       each lab's sources: the lab before's, but for its lesson
 #   make compdb             compile_commands.json, for clangd
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
 #   make bench              lab 05 against OpenSBI alone: SBI call, hart_start, Linux boot
@@ -103,7 +104,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 .PHONY: all setup test check-tools grade handout carry walkthrough readme-check host-test fuzz guest \
 	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
-	format-check compdb clean FORCE
+	format-check copies-check compdb clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -344,6 +345,11 @@ format:
 	@clang-format -i --style=file $(C_FILES)
 format-check:
 	@python3 common/tools/format-check.py
+
+# Each lab's .c, .h and .S files against the lab before it: identical, but
+# for those its lesson changes, listed in common/tools/copies.py.
+copies-check:
+	@python3 common/tools/copies.py
 
 # compile_commands.json, so that clangd knows each file's flags: every lab
 # (each with its own -I and config.h: the labs share file names), the test
