@@ -13,7 +13,7 @@
 #   make carry LAB=n        in the whole-course handout: your earlier labs' regions into lab n
 #   make walkthrough [LAB=n] each lab's gdb walkthrough (README), run and checked
 #   make readme-check [LAB=n] the READMEs' transcripts against real boots
-#   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
+#   make fuzz [SECONDS=n]   fuzz the device-tree code of labs 02 and 05
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make diff LAB=n         what lab n adds to the lab before it
 #   make format / format-check   apply / check .clang-format and .editorconfig
@@ -159,7 +159,8 @@ readme-check: check-tools
 host-test:
 	@$(MAKE) -s -C tests/host
 
-# Fuzzes lab 02's device-tree reader: make fuzz [SECONDS=n] (default 10).
+# Fuzzes the device-tree code of labs 02 and 05: make fuzz [SECONDS=n]
+# (default 10, split between the two).
 SECONDS ?= 10
 fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "error: clang not found: run 'make setup'" >&2; exit 1; }
