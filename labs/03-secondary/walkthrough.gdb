@@ -22,7 +22,7 @@ continue
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* hart_secondary_main \(
-# expect 3: hart_wait_for \(.*word=0x[0-9a-f]+ <harts\+60>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
+# expect 3: (hart_wait_for|hart_is_online) \(.*h=0x[0-9a-f]+ <harts\+40>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 bt
 # expect: ^#0  hart_secondary_main \(
 # expect: ^#1  0x[0-9a-f]+ in secondary_entry \(\) at labs/03-secondary/entry\.S:\d+$
@@ -43,7 +43,7 @@ continue
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 3: \) (hart_park|hart_secondary_main) \(h=0x[0-9a-f]+ <harts\+(40|80|120)>\) at labs/03-secondary/hart\.c:\d+$
-# expect 1: hart_wait_for \(.*word=0x[0-9a-f]+ <harts\+140>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
+# expect 1: (hart_wait_for|hart_is_online) \(.*h=0x[0-9a-f]+ <harts\+120>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 p/x *h
 # expect: = \{stack_top = 0x[0-9a-f]+, hartid = 0x[0-3], index = 0x3, online = 0x0, wakeups = 0x0, entries = 0x0\}$
 

@@ -46,16 +46,34 @@ void hart_init_boot(uint64_t hartid)
 }
 
 /*
- * Waits until *word reaches value, or timeout_ms passes. The load-acquire
- * pairs with the store-release of the hart that changes *word, so what that
- * hart wrote before it is visible here after.
+ * Whether h is online: lw; fence, pairing with the store-release that
+ * publishes it (the end of hart_secondary_main's start), so that what the
+ * hart wrote before is seen too.
  */
-static int hart_wait_for(const void *word, int is_u64, uint64_t value, uint64_t timeout_ms)
+static int hart_is_online(const struct hart *h)
+{
+	return __atomic_load_n(&h->online, __ATOMIC_ACQUIRE);
+}
+
+/* What hart_wait_for() waits on: the two fields a hart publishes. */
+enum hart_field {
+	HART_ONLINE,
+	HART_WAKEUPS
+};
+
+/*
+ * Waits until h's field reaches value, or timeout_ms passes. Returns 0, or
+ * -1 on timeout. Each read is a load-acquire: it pairs with the hart's
+ * store-release of the field, so what the hart wrote before is visible
+ * here after.
+ */
+static int hart_wait_for(const struct hart *h, enum hart_field field, uint64_t value,
+			 uint64_t timeout_ms)
 {
 	uint64_t start = csr_read(time);
 	for (;;) {
-		uint64_t v = is_u64 ? __atomic_load_n((const uint64_t *)word, __ATOMIC_ACQUIRE)
-				    : (uint64_t)__atomic_load_n((const int *)word, __ATOMIC_ACQUIRE);
+		uint64_t v = field == HART_ONLINE ? (uint64_t)hart_is_online(h)
+						  : __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE);
 		if (v >= value)
 			return 0;
 		if (csr_read(time) - start > timeout_ms * ticks_per_ms)
@@ -69,16 +87,6 @@ static const char *hsm_state_name(long state)
 					     "stop pending", "suspended", "suspend pending",
 					     "resume pending" };
 	return state >= 0 && state < (long)ARRAY_SIZE(names) ? names[state] : "unknown";
-}
-
-/*
- * Whether h is online: lw; fence, pairing with the store-release that
- * publishes it (the end of hart_secondary_main's start), so that what the
- * hart wrote before is seen too.
- */
-static int hart_is_online(const struct hart *h)
-{
-	return __atomic_load_n(&h->online, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -137,7 +145,7 @@ int hart_start_secondaries(const struct platform *p)
 			       h->hartid, r.error);
 			continue;
 		}
-		if (hart_wait_for(&h->online, 0, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
+		if (hart_wait_for(h, HART_ONLINE, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
 			printf("hyp: error: hart %lu did not come online within %d ms\n", h->hartid,
 			       HART_ONLINE_TIMEOUT_MS);
 			continue;
@@ -190,7 +198,7 @@ void hart_ipi_test(void)
 		if (!hart_is_online(h))
 			continue;
 		sbi_send_ipi(1, h->hartid);
-		if (hart_wait_for(&h->wakeups, 1, 1, HART_ONLINE_TIMEOUT_MS) != 0)
+		if (hart_wait_for(h, HART_WAKEUPS, 1, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu did not wake up on its IPI\n", h->hartid);
 		else
 			printf("hyp: IPI to hart %lu: woken, %lu wake-up\n", h->hartid,
@@ -204,7 +212,7 @@ void hart_ipi_test(void)
 		if (!hart_is_online(h))
 			continue;
 		total++;
-		if (hart_wait_for(&h->wakeups, 1, 2, HART_ONLINE_TIMEOUT_MS) != 0)
+		if (hart_wait_for(h, HART_WAKEUPS, 2, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu missed the broadcast IPI\n", h->hartid);
 		else if (__atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE) != 2)
 			printf("hyp: error: hart %lu woke %lu times for 2 IPIs\n", h->hartid,

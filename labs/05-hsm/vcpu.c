@@ -170,12 +170,25 @@ enum vcpu_state vcpu_get_state(struct vcpu *v)
 	return s;
 }
 
+/*
+ * Turns on G-stage translation of g on this hart: the one place that writes
+ * hgatp, on whichever hart runs a vCPU.
+ */
+static void vcpu_set_gstage(const struct gstage *g)
+{
+	csr_write(hgatp, gstage_hgatp(g, 0));
+	/* hgatp.MODE is WARL: a hart without Sv39x4 reads back another mode. */
+	if ((csr_read(hgatp) & HGATP_MODE_MASK) != HGATP_MODE_SV39X4)
+		panic("hart %lu does not support Sv39x4 G-stage translation\n", hart_self()->hartid);
+	/* Drop any G-stage translations cached before the table existed. */
+	hfence_gvma_all();
+}
+
 /* Puts this vCPU's VS-level state and our delegation settings in the hart. */
 static void vcpu_load(struct vcpu *v)
 {
 	/* The VM's memory, on whichever hart this vCPU runs. */
-	csr_write(hgatp, gstage_hgatp(v->vm->gstage, 0));
-	hfence_gvma_all();
+	vcpu_set_gstage(v->vm->gstage);
 	hfence_vvma_all(); /* a new start: nothing of an earlier guest run */
 	/*
 	 * Other harts kick this one with IPIs, and the guest's timer deadline is

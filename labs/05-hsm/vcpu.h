@@ -92,6 +92,12 @@ struct vcpu {
 	 */
 	uint64_t pc;        /* where the guest resumes */
 	uint64_t guest_spp; /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+	/*
+	 * Set by an SBI call that moved or stopped the vCPU (hart_stop, a
+	 * non-retentive suspend): vsbi_handle then writes no a0/a1 and does
+	 * not step past the ecall (OpenSBI's skip_regs_update).
+	 */
+	int sbi_no_return;
 	/* Why the guest last stopped (read from the CSRs at exit). */
 	uint64_t scause, stval, htval, htinst;
 	/* Its VS-level CSRs, loaded into the hart before the first entry. */

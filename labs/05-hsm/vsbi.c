@@ -15,9 +15,6 @@
 #include "vm.h"
 #include "vsbi.h"
 
-/* Not an SBI error: the handler moved or stopped the vCPU, so no return values. */
-#define VSBI_NO_RETURN 1
-
 /* Suspend types (SBI HSM hart_suspend): the two defaults; the rest we refuse. */
 #define SUSPEND_RETENTIVE 0x00000000UL
 #define SUSPEND_NON_RETENTIVE 0x80000000UL
@@ -201,7 +198,7 @@ static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	(void)v;
-	if (fid != 0)
+	if (fid != SBI_TIME_SET_TIMER)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	/* BEGIN SOLUTION (lab 5): take back a pending timer interrupt, set the new deadline */
 	csr_clear(hvip, 1UL << IRQ_VS_TIMER);
@@ -259,7 +256,7 @@ static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a
 	uint64_t set, tickets[HYP_MAX_HARTS];
 	struct vm *vm = v->vm;
 
-	if (fid > 2)
+	if (fid > SBI_RFENCE_SFENCE_VMA_ASID)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	if (vsbi_hart_set(v->vm, a[0], a[1], &set) != 0)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
@@ -273,11 +270,16 @@ static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a
 	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
-/* 1 if the guest may run code at gpa: guest RAM, executable. */
+/*
+ * Checks that the guest may run code at gpa: guest RAM, executable, as
+ * vsbi_guest_check() checks data. Returns 0 if so, else -1.
+ */
 static int vsbi_guest_code(const struct vcpu *v, uint64_t gpa)
 {
 	uint64_t hpa, perm;
-	return gstage_translate(v->vm->gstage, gpa, &hpa, &perm) == 0 && (perm & PTE_X);
+	if (gstage_translate(v->vm->gstage, gpa, &hpa, &perm) != 0 || !(perm & PTE_X))
+		return -1;
+	return 0;
 }
 
 static long vsbi_hsm_state(enum vcpu_state s)
@@ -304,7 +306,7 @@ static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 
 	if (type != SUSPEND_RETENTIVE && type != SUSPEND_NON_RETENTIVE)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-	if (type == SUSPEND_NON_RETENTIVE && !vsbi_guest_code(v, resume))
+	if (type == SUSPEND_NON_RETENTIVE && vsbi_guest_code(v, resume) != 0)
 		return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
 
 	vcpu_own_change(v, VCPU_RUNNING, VCPU_SUSPENDED);
@@ -320,7 +322,8 @@ static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 	v->ctx.guest[REG_A1] = opaque;
 	csr_write(vsatp, 0);
 	csr_clear(vsstatus, SSTATUS_SIE);
-	return (struct sbiret){ VSBI_NO_RETURN, 0 };
+	v->sbi_no_return = 1;
+	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
 /* HSM: the guest starts, stops, suspends and watches its own vCPUs. */
@@ -334,7 +337,7 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 		/* BEGIN SOLUTION (lab 5): check the hart and address, power the vCPU on, wake its hart */
 		if (id >= (uint64_t)vm->nvcpus)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-		if (!vsbi_guest_code(v, a[1]))
+		if (vsbi_guest_code(v, a[1]) != 0)
 			return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
 		struct vcpu *target = vm->vcpus[id];
 		/* STOPPED -> START_PENDING, under the target's lock. */
@@ -358,7 +361,8 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	case SBI_HSM_HART_STOP:
 		/* STARTED -> STOP_PENDING; vcpu_run() makes it STOPPED on its way out. */
 		vcpu_own_change(v, VCPU_RUNNING, VCPU_STOPPING);
-		return (struct sbiret){ VSBI_NO_RETURN, 0 };
+		v->sbi_no_return = 1;
+		return (struct sbiret){ SBI_SUCCESS, 0 };
 	case SBI_HSM_HART_GET_STATUS:
 		if (id >= (uint64_t)vm->nvcpus)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
@@ -377,13 +381,14 @@ int vsbi_handle(struct vcpu *v)
 	int i = vsbi_find(eid);
 	struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
 
+	v->sbi_no_return = 0;
 	if (i >= 0)
 		ret = vsbi_extensions[i].handler(v, fid, &regs[REG_A0]);
-	if (ret.error == VSBI_NO_RETURN)
+	if (v->sbi_no_return)
 		return 0;
 	regs[REG_A0] = (uint64_t)ret.error;
 	/* Legacy extensions (0x00-0x0f) leave every register but a0 alone. */
-	if (eid > 0x0f)
+	if (eid > SBI_EXT_LEGACY_LAST)
 		regs[REG_A1] = (uint64_t)ret.value;
 	return 1;
 }

@@ -28,14 +28,14 @@ p/x a[0]@3
 info threads
 # expect 2: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vsbi_hsm \(
-# expect 1: \[halted \]\) hart_park_until \(arg=0x[0-9a-f]+ <vcpus\+568>, done=<optimized out>, h=0x[0-9a-f]+ <harts\+56>\)
+# expect 1: \[halted \]\) hart_park_until \(arg=0x[0-9a-f]+ <vcpus\+576>, done=<optimized out>, h=0x[0-9a-f]+ <harts\+56>\)
 
 # Hart B: the target wakes, in vcpu_run for vCPU 1.
 delete
 break vcpu_run if v->id == 1
 # expect: ^Breakpoint 2 at 0x[0-9a-f]+: file labs/05-hsm/vcpu\.c, line \d+\.$
 continue
-# expect: ^Thread \d hit Breakpoint 2, vcpu_run \(v=0x[0-9a-f]+ <vcpus\+568>\) at labs/05-hsm/vcpu\.c:\d+$
+# expect: ^Thread \d hit Breakpoint 2, vcpu_run \(v=0x[0-9a-f]+ <vcpus\+576>\) at labs/05-hsm/vcpu\.c:\d+$
 bt
 # expect: ^#0  vcpu_run \(
 # expect: ^#1  0x[0-9a-f]+ in hart_run_vcpu \(h=.*<harts\+56>\)
