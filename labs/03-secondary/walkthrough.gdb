@@ -22,12 +22,12 @@ continue
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* hart_secondary_main \(
-# expect 3: hart_wait_for \(.*word=0x[0-9a-f]+ <harts\+60>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
+# expect 3: (hart_wait_for|hart_is_online) \(.*h=0x[0-9a-f]+ <harts\+40>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 bt
 # expect: ^#0  hart_secondary_main \(
 # expect: ^#1  0x[0-9a-f]+ in secondary_entry \(\) at labs/03-secondary/entry\.S:\d+$
 p/x *h
-# expect: = \{stack_top = 0x[0-9a-f]+, hartid = 0x[0-3], index = 0x1, online = 0x0, entries = 0x0, wakeups = 0x0\}$
+# expect: = \{stack_top = 0x[0-9a-f]+, hartid = 0x[0-3], index = 0x1, online = 0x0, wakeups = 0x0, entries = 0x0\}$
 p/a $tp
 # expect: = 0x[0-9a-f]+ <harts\+40>$
 p $tp == (long)h && $a0 == (long)h && $sp == h->stack_top
@@ -43,9 +43,9 @@ continue
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 3: \) (hart_park|hart_secondary_main) \(h=0x[0-9a-f]+ <harts\+(40|80|120)>\) at labs/03-secondary/hart\.c:\d+$
-# expect 1: hart_wait_for \(.*word=0x[0-9a-f]+ <harts\+140>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
+# expect 1: (hart_wait_for|hart_is_online) \(.*h=0x[0-9a-f]+ <harts\+120>\)|\) (hart_start_secondaries|sbi_\w+) \(|\) 0x0000000(0800[0-7][0-9a-f]{4}|000001[0-9a-f]{3}) in \?\? \(\)$
 p/x *h
-# expect: = \{stack_top = 0x[0-9a-f]+, hartid = 0x[0-3], index = 0x3, online = 0x0, entries = 0x0, wakeups = 0x0\}$
+# expect: = \{stack_top = 0x[0-9a-f]+, hartid = 0x[0-3], index = 0x3, online = 0x0, wakeups = 0x0, entries = 0x0\}$
 
 # Every secondary parked, when the boot hart reaches vcpu_run.
 delete
@@ -72,6 +72,6 @@ p/x $sip
 p/x $sstatus
 # expect: = 0x8000000200006000$
 p harts
-# expect: = \{\{stack_top = 0, hartid = [0-3], index = 0, online = 1, entries = 0, wakeups = 0\}, (\{stack_top = [1-9]\d+, hartid = [0-3], index = [1-3], online = 1, entries = 1, wakeups = 2\}, ){3}(\{stack_top = 0, hartid = 0, index = 0, online = 0, entries = 0, wakeups = 0\}(, |\}$)){4}
+# expect: = \{\{stack_top = 0, hartid = [0-3], index = 0, online = 1, wakeups = 0, entries = 0\}, (\{stack_top = [1-9]\d+, hartid = [0-3], index = [1-3], online = 1, wakeups = 2, entries = 1\}, ){3}(\{stack_top = 0, hartid = 0, index = 0, online = 0, wakeups = 0, entries = 0\}(, |\}$)){4}
 kill
 # expect: ^\[Inferior 1 \(process 1\) killed\]$

@@ -10,6 +10,7 @@
 #include "riscv.h"
 #include "trap.h"
 #include "vcpu.h"
+#include "vm.h"
 #include "vsbi.h"
 
 /*
@@ -25,13 +26,13 @@
 /* VS-level interrupts go straight to the guest (hideleg). */
 #define HIDELEG_GUEST ((1UL << IRQ_VS_SOFT) | (1UL << IRQ_VS_TIMER) | (1UL << IRQ_VS_EXT))
 
-void vcpu_init(struct vcpu *v, uint64_t id, const struct gstage *g)
+void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm)
 {
 	memset(v, 0, sizeof(*v));
 	v->lock = (struct spinlock)SPINLOCK_INIT("vcpu");
 	v->state = VCPU_POWERED_OFF;
 	v->id = id;
-	v->gstage = g;
+	v->vm = vm;
 }
 
 void vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)

@@ -17,13 +17,25 @@
 
 #include "platform.h"
 
+/* Each group of fields says who may touch it, as xv6's struct proc does. */
 struct hart {
+	/*
+	 * Set by the boot hart before it starts the hart (index again before
+	 * it releases the secondaries); read-only for the hart after that.
+	 */
 	uint64_t stack_top; /* first: entry.S loads sp from it */
 	uint64_t hartid;
-	int index;         /* 0 is the boot hart; from lab 04 on, the vCPU id */
-	int online;        /* set by the hart, with a store-release */
+	int index; /* 0 is the boot hart; from lab 04 on, the vCPU id */
+
+	/*
+	 * Written by the hart itself, published with a store-release; other
+	 * harts read them with a load-acquire (hart_is_online, hart_wait_for).
+	 */
+	int online;       /* it came online; what it wrote before is visible */
+	uint64_t wakeups; /* IPIs it saw in its park loop */
+
+	/* The hart's own; others read entries only after a load-acquire of online. */
 	int entries;       /* times it came through secondary_entry */
-	uint64_t wakeups;  /* IPIs it saw in its park loop */
 	int intr_depth;    /* intr_push_off() nesting */
 	int intr_was_on;   /* sstatus.SIE before the outermost push */
 	struct vcpu *vcpu; /* the vCPU this hart runs */

@@ -34,7 +34,10 @@ static int ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end
 	return a < b_end && b < a_end;
 }
 
-/* Maps guest RAM in the G-stage table and turns G-stage translation on. */
+/*
+ * Maps guest RAM in the G-stage table. Each hart turns translation on when
+ * it runs a vCPU (vcpu_load).
+ */
 static void guest_memory_init(void)
 {
 	uint64_t hpa_end = GUEST_RAM_HPA + GUEST_RAM_SIZE;
@@ -54,14 +57,6 @@ static void guest_memory_init(void)
 			     GUEST_RAM_SIZE, PTE_R | PTE_W | PTE_X);
 	if (err != GSTAGE_OK)
 		panic("gstage_map of guest RAM failed: %d\n", err);
-
-	uint64_t hgatp = gstage_hgatp(&guest_gstage, 0);
-	csr_write(hgatp, hgatp);
-	/* hgatp.MODE is WARL: a hart without Sv39x4 reads back another mode. */
-	if ((csr_read(hgatp) & HGATP_MODE_MASK) != HGATP_MODE_SV39X4)
-		panic("this hart does not support Sv39x4 G-stage translation\n");
-	/* Drop any G-stage translations cached before the table existed. */
-	hfence_gvma_all();
 
 	printf("hyp: guest RAM: guest-physical 0x%lx-0x%lx -> host-physical 0x%lx-0x%lx (%lu MiB)\n",
 	       GUEST_RAM_BASE, GUEST_RAM_BASE + GUEST_RAM_SIZE,
