@@ -31,11 +31,11 @@ enum mission {
 };
 
 static uint8_t stacks[MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
-static int mission;             /* what started harts do (set before hart_start) */
-static int arrived, finished;   /* secondaries that began / ended their mission */
+static int mission; /* what started harts do (set before hart_start) */
+static int arrived, finished; /* secondaries that began / ended their mission */
 static int resuming[MAX_HARTS]; /* set before a non-retentive suspend */
-static long suspend_error;      /* a suspend call that failed */
-static uint64_t suspend_a0;     /* a0 of the retentive suspend (its type) */
+static long suspend_error; /* a suspend call that failed */
+static uint64_t suspend_a0; /* a0 of the retentive suspend (its type) */
 
 static uint64_t ms(uint64_t n)
 {
@@ -287,7 +287,7 @@ static void test_suspend(uint64_t boot, int other)
 	all_stopped(boot);
 }
 
-void guest_irq_vector(void);       /* entry.S: records one interrupt */
+void guest_irq_vector(void); /* entry.S: records one interrupt */
 volatile uint64_t guest_irq_cause; /* its scause, 0 until it comes */
 
 /*

@@ -12,8 +12,8 @@
 #include "riscv.h"
 
 #define PTE_PPN_SHIFT 10 /* a PTE holds the physical page number from bit 10 */
-#define PAGE_SHIFT 12    /* bits of the offset in a 4 KiB page */
-#define VPN_BITS 9       /* bits of VPN[1] and VPN[0]: one 512-entry table */
+#define PAGE_SHIFT 12 /* bits of the offset in a 4 KiB page */
+#define VPN_BITS 9 /* bits of VPN[1] and VPN[0]: one 512-entry table */
 #define PTE_PERM (PTE_R | PTE_W | PTE_X)
 
 static uint64_t level_size(int level)

@@ -9,9 +9,9 @@
 
 /* Host-physical memory (QEMU virt, -m GUEST_MEM + 512 MiB). */
 #define SIFIVE_TEST_BASE 0x00100000UL /* QEMU's test device: a write ends QEMU */
-#define OPENSBI_BASE 0x80000000UL     /* firmware; PMP hides it from us */
-#define HYP_BASE 0x80200000UL         /* this hypervisor: code, data, stacks, tables */
-#define HOST_FDT_BASE 0x82200000UL    /* fw_jump's copy of the device tree */
+#define OPENSBI_BASE 0x80000000UL /* firmware; PMP hides it from us */
+#define HYP_BASE 0x80200000UL /* this hypervisor: code, data, stacks, tables */
+#define HOST_FDT_BASE 0x82200000UL /* fw_jump's copy of the device tree */
 /* GUEST_RAM_HPA  0x90000000 (config.h): the guest's RAM, GUEST_MEM_MIB MiB */
 
 /* Guest-physical memory: all the guest can reach. */

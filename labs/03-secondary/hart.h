@@ -28,7 +28,7 @@ struct hart {
 	 * Written by the hart itself, published with a store-release; other
 	 * harts read them with a load-acquire (hart_is_online, hart_wait_for).
 	 */
-	int online;       /* it came online; what it wrote before is visible */
+	int online; /* it came online; what it wrote before is visible */
 	uint64_t wakeups; /* IPIs it saw in its park loop */
 
 	/* The hart's own; others read it only after a load-acquire of online. */

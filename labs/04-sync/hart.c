@@ -29,7 +29,7 @@ struct hart harts[HYP_MAX_HARTS];
 static int nharts;
 static uint8_t hart_stacks[HYP_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
 static uint64_t ticks_per_ms;
-static int released;    /* set by the boot hart: parked secondaries may go on */
+static int released; /* set by the boot hart: parked secondaries may go on */
 static int nharts_used; /* harts online when released, numbered 0.. */
 
 static void hart_set_self(struct hart *h)

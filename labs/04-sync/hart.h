@@ -31,13 +31,13 @@ struct hart {
 	 * Written by the hart itself, published with a store-release; other
 	 * harts read them with a load-acquire (hart_is_online, hart_wait_for).
 	 */
-	int online;       /* it came online; what it wrote before is visible */
+	int online; /* it came online; what it wrote before is visible */
 	uint64_t wakeups; /* IPIs it saw in its park loop */
 
 	/* The hart's own; others read entries only after a load-acquire of online. */
-	int entries;       /* times it came through secondary_entry */
-	int intr_depth;    /* intr_push_off() nesting */
-	int intr_was_on;   /* sstatus.SIE before the outermost push */
+	int entries; /* times it came through secondary_entry */
+	int intr_depth; /* intr_push_off() nesting */
+	int intr_was_on; /* sstatus.SIE before the outermost push */
 	struct vcpu *vcpu; /* the vCPU this hart runs */
 };
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");

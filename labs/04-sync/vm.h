@@ -17,7 +17,7 @@
 /* Each group of fields says who may touch it. */
 struct vm {
 	/* Set by vm_create before it publishes the VM (vm_get); read-only after. */
-	int nvcpus;                  /* its size: one vCPU per online hart */
+	int nvcpus; /* its size: one vCPU per online hart */
 	const struct gstage *gstage; /* the guest's memory */
 
 	/*

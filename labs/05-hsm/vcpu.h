@@ -6,7 +6,7 @@
 #define VCPU_H
 
 /* Offsets for trap.S; checked against the C struct below. */
-#define VCPU_GUEST_REG(n) (8 * (n))      /* guest x0..x31 */
+#define VCPU_GUEST_REG(n) (8 * (n)) /* guest x0..x31 */
 #define VCPU_HOST_REG(n) (256 + 8 * (n)) /* hypervisor ra, sp, gp, tp, s0..s11 */
 
 #ifndef __ASSEMBLER__
@@ -32,7 +32,7 @@ enum {
 
 struct vcpu_context {
 	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
-	uint64_t host[16];  /* the hypervisor's ra, sp, gp, tp, s0..s11 */
+	uint64_t host[16]; /* the hypervisor's ra, sp, gp, tp, s0..s11 */
 };
 _Static_assert(offsetof(struct vcpu_context, guest) == VCPU_GUEST_REG(0), "trap.S");
 _Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S");
@@ -67,9 +67,9 @@ struct vcpu {
 	struct vcpu_context ctx;
 
 	/* Set by vcpu_init before vm_add_vcpu publishes the vCPU; read-only after. */
-	uint64_t id;     /* the guest's hart id, given in a0 */
+	uint64_t id; /* the guest's hart id, given in a0 */
 	uint64_t hartid; /* the physical hart that runs it: the owner */
-	struct vm *vm;   /* the VM it belongs to, and its memory (vm->gstage) */
+	struct vm *vm; /* the VM it belongs to, and its memory (vm->gstage) */
 
 	/* lock guards state: every read and every change is made under it. */
 	struct spinlock lock;
@@ -80,9 +80,9 @@ struct vcpu {
 	 * next time it traps or wakes (vcpu_handle_requests). Each access
 	 * names the one it pairs with.
 	 */
-	uint32_t ipi_pending;  /* raise the guest's supervisor software interrupt */
+	uint32_t ipi_pending; /* raise the guest's supervisor software interrupt */
 	uint64_t fences_asked; /* fence requests made (amoadd by the askers) */
-	uint64_t fences_done;  /* the last fences_asked carried out (stored by the owner) */
+	uint64_t fences_done; /* the last fences_asked carried out (stored by the owner) */
 
 	/*
 	 * The owner's, while the vCPU is not PoweredOff. While it is, the hart
@@ -90,7 +90,7 @@ struct vcpu {
 	 * lock (vcpu_power_on); the owner takes lock before it runs the vCPU
 	 * (vcpu_run's change to Running), and so sees them.
 	 */
-	uint64_t pc;        /* where the guest resumes */
+	uint64_t pc; /* where the guest resumes */
 	uint64_t guest_spp; /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
 	/*
 	 * Set by an SBI call that moved or stopped the vCPU (hart_stop, a

@@ -15,7 +15,7 @@
 #include "lib.h"
 #include "vm.h"
 
-static struct vm the_vm;        /* the one VM */
+static struct vm the_vm; /* the one VM */
 static struct vm *vm_published; /* NULL until the_vm is ready */
 static struct vcpu vcpus[HYP_MAX_HARTS];
 

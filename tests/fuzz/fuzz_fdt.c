@@ -27,9 +27,9 @@
 #include "param.h"
 #include "platform.h"
 
-#define WALK_MAX_DEPTH 64  /* deeper nodes are not visited: the harness recurses */
+#define WALK_MAX_DEPTH 64 /* deeper nodes are not visited: the harness recurses */
 #define WALK_MAX_NODES 512 /* nor more nodes than this: keeps one input fast */
-#define NAMES_MAX 64       /* property names tried on each node */
+#define NAMES_MAX 64 /* property names tried on each node */
 
 /* A promise of fdt.h, platform.h or guestdt.h did not hold for this input. */
 static void promise_broken(const char *what)

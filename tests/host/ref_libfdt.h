@@ -56,7 +56,7 @@ const char *ref_lenient_reason(const void *fdt, size_t size);
  */
 struct ref_cpu {
 	uint64_t hartid;
-	char use;               /* 'U' used, 'D' disabled, 'N' no H extension, 'O' over the limit */
+	char use; /* 'U' used, 'D' disabled, 'N' no H extension, 'O' over the limit */
 	char isa[HART_ISA_MAX]; /* as one riscv,isa string, from either binding */
 };
 

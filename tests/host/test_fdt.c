@@ -60,11 +60,11 @@
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
 
-#define QEMU_MAX_SMP 8          /* the Makefile dumps qemu-smp1.dtb .. qemu-smp8.dtb */
-#define QEMU_MEM (640 * MIB)    /* its -m 640M */
-#define WALK_MAX_DEPTH 64       /* deeper nodes (only in corrupted blobs) are not visited */
-#define DIFF_LOG_LINES 8        /* the differences a diff prints; it counts them all */
-#define CASE_FAILURES_MAX 5     /* failing truncations shown per blob */
+#define QEMU_MAX_SMP 8 /* the Makefile dumps qemu-smp1.dtb .. qemu-smp8.dtb */
+#define QEMU_MEM (640 * MIB) /* its -m 640M */
+#define WALK_MAX_DEPTH 64 /* deeper nodes (only in corrupted blobs) are not visited */
+#define DIFF_LOG_LINES 8 /* the differences a diff prints; it counts them all */
+#define CASE_FAILURES_MAX 5 /* failing truncations shown per blob */
 #define RANDOM_CORRUPTIONS 1000 /* per blob */
 
 /* Every blob the tests read, in build/host/fixtures/. */
@@ -169,7 +169,7 @@ static uint8_t *blob_copy(const uint8_t *data, size_t size)
 
 struct diff {
 	char label[96]; /* the blob, and what was done to it */
-	int count;      /* differences found */
+	int count; /* differences found */
 	char log[DIFF_LOG_LINES * 160];
 	size_t log_len;
 };
@@ -509,7 +509,7 @@ static void test_fdt_lookups(void)
 	CHECK_STR(fdt_name(fdt, mem), "memory@80000000"); /* the first, not memory-controller */
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory@200000000"), ref_subnode_offset(fdt, 0, "memory@200000000"));
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory@2"), FDT_ERR_NOTFOUND); /* part of a unit */
-	CHECK_EQ_U64(fdt_subnode(fdt, 0, "mem"), FDT_ERR_NOTFOUND);      /* part of a name */
+	CHECK_EQ_U64(fdt_subnode(fdt, 0, "mem"), FDT_ERR_NOTFOUND); /* part of a name */
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "memory-"), FDT_ERR_NOTFOUND);
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, "cpus@0"), FDT_ERR_NOTFOUND);
 	CHECK_EQ_U64(fdt_subnode(fdt, 0, ""), FDT_ERR_NOTFOUND);
@@ -584,11 +584,11 @@ static void test_fdt_header(void)
 		{ H_VERSION, 18, 0 }, /* newer, but compatible with 17 */
 		{ H_TOTALSIZE, 39, FDT_ERR_BADHEADER },
 		{ H_TOTALSIZE, 0xffffffff, FDT_ERR_BADHEADER },
-		{ H_OFF_STRUCT, 0x3a, FDT_ERR_BADHEADER },       /* not 4-byte aligned */
+		{ H_OFF_STRUCT, 0x3a, FDT_ERR_BADHEADER }, /* not 4-byte aligned */
 		{ H_OFF_STRUCT, 0xffffffc0, FDT_ERR_BADHEADER }, /* offset + size wraps in 32 bits */
 		{ H_SIZE_STRUCT, 0xfffffffc, FDT_ERR_BADHEADER },
-		{ H_OFF_RSVMAP, 0x24, FDT_ERR_BADHEADER },        /* reservation map inside the header */
-		{ H_OFF_RSVMAP, 0x2c, FDT_ERR_BADHEADER },        /* not 8-byte aligned */
+		{ H_OFF_RSVMAP, 0x24, FDT_ERR_BADHEADER }, /* reservation map inside the header */
+		{ H_OFF_RSVMAP, 0x2c, FDT_ERR_BADHEADER }, /* not 8-byte aligned */
 		{ H_OFF_STRINGS, 0xfffffff0, FDT_ERR_BADHEADER }, /* strings block outside */
 		{ H_SIZE_STRINGS, 0xffffffff, FDT_ERR_BADHEADER },
 	};
@@ -619,9 +619,9 @@ static void test_fdt_header(void)
 
 struct fixture {
 	const char *file;
-	uint64_t boot;     /* the boot hart */
+	uint64_t boot; /* the boot hart */
 	const char *error; /* a phrase platform_read's *why must contain, or NULL */
-	const char *uses;  /* each cpu's fate, tree order: Used, Disabled, No H, Over the limit */
+	const char *uses; /* each cpu's fate, tree order: Used, Disabled, No H, Over the limit */
 	int nharts;
 	uint64_t hartids[TABLE_MAX_HARTS];
 	uint32_t timebase;
@@ -801,15 +801,15 @@ static void test_platform_qemu(void)
 #define T_PROP(len, nameoff) W(FDT_PROP), W(len), W(nameoff)
 #define T_NOP W(FDT_NOP)
 #define T_END W(FDT_END)
-#define ROOT_NAME W(0)        /* "" */
-#define NAME_A 'a', 0, 0, 0   /* "a" */
+#define ROOT_NAME W(0) /* "" */
+#define NAME_A 'a', 0, 0, 0 /* "a" */
 #define STRINGS "reg\0status" /* at 0 "reg", at 4 "status"; 11 bytes with the last NUL */
 
 struct malformed {
 	const char *what;
 	uint8_t s[64]; /* the structure block */
 	uint32_t len;
-	uint32_t strings_len;  /* how much of STRINGS: 11 is all of it, with the NUL */
+	uint32_t strings_len; /* how much of STRINGS: 11 is all of it, with the NUL */
 	int lab_ok, libfdt_ok; /* 1 if fdt_check / fdt_check_full accept it */
 };
 
@@ -1237,7 +1237,7 @@ static void test_fdt_truncated(void)
 struct corruption_run {
 	const char *test;
 	int cases, refused, refused_by_libfdt_too, lenient, both_accept;
-	int failed, shown;    /* failing cases, and those printed in full */
+	int failed, shown; /* failing cases, and those printed in full */
 	int compare_platform; /* 0 for a blob platform_read gets wrong anyway */
 };
 
