@@ -43,7 +43,7 @@ LESSONS = {
     "03-secondary": {
         "+hart.c +hart.h": "per-hart state, starting the secondaries, the park loop",
         "entry.S": "secondary_entry, where harts started by HSM arrive",
-        "main.c": "hart_init_boot, hart_start_secondaries, one vCPU per online hart",
+        "main.c": "hart_start_secondaries, one vCPU per online hart, and hyp_secondary_main",
         "param.h": "HART_STACK_SIZE, HART_ONLINE_TIMEOUT_MS",
     },
     "04-sync": {
@@ -51,20 +51,19 @@ LESSONS = {
         "+torture.c +torture.h": "every hart hammers each lock",
         "+vm.c +vm.h": "the one VM, and each hart adding its vCPU",
         "vcpu.c vcpu.h": "a lock and a run state per vCPU",
-        "hart.c hart.h": "hart_park_until, the rendezvous, numbered harts",
+        "hart.c hart.h": "hart_park_until, hart_wait_released, numbered harts",
         "console.c console.h": "whole lines under the console lock",
         "vsbi.c": "the guest's console output through console_write",
-        "main.c": "torture, VM, vCPUs, then the guest",
+        "main.c": "torture, VM, vCPUs, then the guest, on the boot hart and the others",
         "param.h": "TORTURE_MS",
     },
     "05-hsm": {
         "vsbi.c vsbi.h": "HSM, TIME, IPI and RFENCE for the guest",
         "vcpu.c vcpu.h": "VCPU_SUSPENDED, requests from other harts, interrupts as exits",
-        "hart.c hart.h": "hart_run_vcpu, every hart's last loop",
         "vm.c": "vm_add_vcpu records the hart that adds the vCPU",
         "platform.c platform.h": "reads /chosen's initrd (QEMU's -initrd)",
         "guestdt.c guestdt.h": "names the initrd in the guest's /chosen",
-        "main.c": "guest_initrd_load; the boot hart ends in hart_run_vcpu",
+        "main.c": "guest_initrd_load; hyp_run_vcpu, every hart's last loop",
     },
 }
 

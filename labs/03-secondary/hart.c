@@ -42,7 +42,7 @@ void hart_init_boot(uint64_t hartid)
 
 /*
  * Whether h is online: lw; fence, pairing with the store-release that
- * publishes it (the end of hart_secondary_main's start), so that what the
+ * publishes it (hart_online), so that what the
  * hart wrote before is seen too.
  */
 static int hart_is_online(const struct hart *h)
@@ -218,9 +218,7 @@ void hart_ipi_test(void)
 	printf("hyp: IPI to all %d parked harts: %d woken\n", total, woken);
 }
 
-/* The seed's `loop { wait_for_irqs() }`: sleep until an IPI, count it, repeat. */
-static void hart_park(struct hart *h) __attribute__((noreturn));
-static void hart_park(struct hart *h)
+void hart_park(struct hart *h)
 {
 	/*
 	 * Only the software interrupt may wake us. sstatus.SIE stays 0, so it is
@@ -238,7 +236,7 @@ static void hart_park(struct hart *h)
 	}
 }
 
-void hart_secondary_main(struct hart *h)
+void hart_online(struct hart *h)
 {
 	trap_init(); /* stvec is per hart */
 	h->entries++;
@@ -248,5 +246,4 @@ void hart_secondary_main(struct hart *h)
 	 * this hart set up before.
 	 */
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
-	hart_park(h);
 }

@@ -62,8 +62,14 @@ int hart_start_secondaries(const struct platform *p);
 /* On the boot hart: wakes each parked hart with an IPI, then all at once. */
 void hart_ipi_test(void);
 
-/* Where a secondary hart enters C, from entry.S. */
-void hart_secondary_main(struct hart *h) __attribute__((noreturn));
+/*
+ * On a started hart, its first steps in C: its own trap vector, one more
+ * entry counted, and "online" published for the boot hart.
+ */
+void hart_online(struct hart *h);
+
+/* The seed's `loop { wait_for_irqs() }`: sleep until an IPI, count it, repeat. */
+void hart_park(struct hart *h) __attribute__((noreturn));
 
 #endif
 #endif

@@ -89,8 +89,17 @@ uint64_t hart_ticks_per_ms(void);
 /* How many harts are in use: those online when the secondaries were released. */
 int hart_count_online(void);
 
-/* Where a secondary hart enters C, from entry.S. */
-void hart_secondary_main(struct hart *h) __attribute__((noreturn));
+/*
+ * On a started hart, its first steps in C: its own trap vector, one more
+ * entry counted, and "online" published for the boot hart.
+ */
+void hart_online(struct hart *h);
+
+/*
+ * On a secondary: parks until the boot hart releases the secondaries. A
+ * hart that came online too late to be counted stays parked for good.
+ */
+void hart_wait_released(struct hart *h);
 
 #endif
 #endif

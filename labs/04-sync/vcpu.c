@@ -10,7 +10,6 @@
 #include "riscv.h"
 #include "trap.h"
 #include "vcpu.h"
-#include "vm.h"
 #include "vsbi.h"
 
 /*
@@ -26,13 +25,14 @@
 /* VS-level interrupts go straight to the guest (hideleg). */
 #define HIDELEG_GUEST ((1UL << IRQ_VS_SOFT) | (1UL << IRQ_VS_TIMER) | (1UL << IRQ_VS_EXT))
 
-void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm)
+void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm, const struct gstage *g)
 {
 	memset(v, 0, sizeof(*v));
 	v->lock = (struct spinlock)SPINLOCK_INIT("vcpu");
 	v->state = VCPU_POWERED_OFF;
 	v->id = id;
 	v->vm = vm;
+	v->gstage = g;
 }
 
 void vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)

@@ -62,7 +62,8 @@ struct vcpu {
 
 	/* Set by vcpu_init before vm_add_vcpu publishes the vCPU; read-only after. */
 	uint64_t id; /* the guest's hart id, given in a0 */
-	struct vm *vm; /* the VM it belongs to, and its memory (vm->gstage) */
+	struct vm *vm; /* the VM it belongs to */
+	const struct gstage *gstage; /* the VM's memory: vm->gstage, so vcpu.c needs no vm.h */
 
 	/*
 	 * The owner's. vcpu_power_on writes pc and a0, a1 of ctx under lock
@@ -77,7 +78,8 @@ struct vcpu {
 };
 
 /* Creates vCPU id of vm, PoweredOff: it has registers but no entry point yet. */
-void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm);
+void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm,
+	       const struct gstage *g);
 
 /* PoweredOff -> Runnable: it will enter the guest at pc with a0 = id, a1 = arg. */
 void vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg);

@@ -43,7 +43,7 @@ struct vcpu *vm_add_vcpu(struct vm *vm, uint64_t id)
 {
 	struct vcpu *v = &vcpus[id];
 
-	vcpu_init(v, id, vm);
+	vcpu_init(v, id, vm, vm->gstage);
 	ticket_lock(&vm->lock);
 	if (vm->vcpus[id] != NULL)
 		panic("vm_add_vcpu: vCPU %lu added twice\n", id);

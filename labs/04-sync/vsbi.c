@@ -11,7 +11,6 @@
 #include "machine.h"
 #include "riscv.h"
 #include "sbi.h"
-#include "vm.h"
 #include "vsbi.h"
 
 /* A DBCN call moves at most this much; the guest calls again for the rest. */
@@ -28,7 +27,7 @@ static int vsbi_guest_check(const struct vcpu *v, uint64_t gpa, uint64_t len,
 		return -1;
 	for (uint64_t a = gpa & ~(PAGE_SIZE - 1); a < gpa + len; a += PAGE_SIZE) {
 		uint64_t hpa, perm;
-		if (gstage_translate(v->vm->gstage, a, &hpa, &perm) != 0 || !(perm & need))
+		if (gstage_translate(v->gstage, a, &hpa, &perm) != 0 || !(perm & need))
 			return -1;
 	}
 	return 0;
@@ -40,7 +39,7 @@ static void vsbi_guest_copy(const struct vcpu *v, uint64_t gpa, uint8_t *buf,
 {
 	for (uint64_t i = 0; i < len; i++) {
 		uint64_t hpa, perm;
-		gstage_translate(v->vm->gstage, gpa + i, &hpa, &perm);
+		gstage_translate(v->gstage, gpa + i, &hpa, &perm);
 		if (to_guest)
 			*(volatile uint8_t *)hpa = buf[i];
 		else

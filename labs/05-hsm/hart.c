@@ -18,10 +18,7 @@
 #include "param.h"
 #include "riscv.h"
 #include "sbi.h"
-#include "torture.h"
 #include "trap.h"
-#include "vcpu.h"
-#include "vm.h"
 
 extern char secondary_entry[];
 
@@ -47,7 +44,7 @@ void hart_init_boot(uint64_t hartid)
 
 /*
  * Whether h is online: lw; fence, pairing with the store-release that
- * publishes it (the end of hart_secondary_main's start), so that what the
+ * publishes it (hart_online), so that what the
  * hart wrote before is seen too.
  */
 static int hart_is_online(const struct hart *h)
@@ -240,9 +237,6 @@ void hart_park_until(struct hart *h, int (*done)(void *arg), void *arg)
 	 */
 	csr_set(sie, 1UL << IRQ_S_SOFT);
 	for (;;) {
-		/* A parked vCPU's hart still does the fences others ask of it. */
-		if (h->vcpu != NULL)
-			vcpu_handle_requests(h->vcpu);
 		/*
 		 * Check before sleeping. An IPI sent after done() became true
 		 * stays pending in sip until cleared below, so the wfi after a
@@ -287,18 +281,7 @@ void hart_release_secondaries(void)
 	hart_ipi_all();
 }
 
-static int hart_vm_exists(void *arg)
-{
-	(void)arg;
-	return vm_get() != NULL;
-}
-
-static int hart_vcpu_runnable(void *arg)
-{
-	return vcpu_get_state(arg) == VCPU_RUNNABLE;
-}
-
-void hart_secondary_main(struct hart *h)
+void hart_online(struct hart *h)
 {
 	trap_init(); /* stvec is per hart */
 	h->entries++;
@@ -308,33 +291,15 @@ void hart_secondary_main(struct hart *h)
 	 * this hart set up before.
 	 */
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
+}
+
+void hart_wait_released(struct hart *h)
+{
 	/* Parked until the boot hart has finished its IPI test. */
 	hart_park_until(h, hart_is_released, NULL);
 	if (h->index < 0) {
 		printf("hyp: hart %lu came online too late: not used\n", h->hartid);
 		hart_park_until(h, NULL, NULL);
-	}
-
-	torture_run(h->index, hart_count_online());
-
-	/* The seed's rendezvous: wait until the boot hart made the VM. */
-	hart_park_until(h, hart_vm_exists, NULL);
-	struct vm *vm = vm_get();
-	h->vcpu = vm_add_vcpu(vm, (uint64_t)h->index);
-	hart_ipi_boot(); /* the boot hart waits for every vCPU: tell it */
-
-	hart_run_vcpu(h);
-}
-
-void hart_run_vcpu(struct hart *h)
-{
-	for (;;) {
-		/*
-		 * Seed point 6: a vCPU has no entry point until the guest gives it
-		 * one with hart_start. Sleep until then, and after each hart_stop.
-		 */
-		hart_park_until(h, hart_vcpu_runnable, h->vcpu);
-		vcpu_run(h->vcpu);
 	}
 }
 

@@ -89,11 +89,17 @@ uint64_t hart_ticks_per_ms(void);
 /* How many harts are in use: those online when the secondaries were released. */
 int hart_count_online(void);
 
-/* Runs this hart's vCPU whenever the guest has started it, for ever. */
-void hart_run_vcpu(struct hart *h) __attribute__((noreturn));
+/*
+ * On a started hart, its first steps in C: its own trap vector, one more
+ * entry counted, and "online" published for the boot hart.
+ */
+void hart_online(struct hart *h);
 
-/* Where a secondary hart enters C, from entry.S. */
-void hart_secondary_main(struct hart *h) __attribute__((noreturn));
+/*
+ * On a secondary: parks until the boot hart releases the secondaries. A
+ * hart that came online too late to be counted stays parked for good.
+ */
+void hart_wait_released(struct hart *h);
 
 #endif
 #endif

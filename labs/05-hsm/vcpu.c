@@ -12,7 +12,6 @@
 #include "sbi.h"
 #include "trap.h"
 #include "vcpu.h"
-#include "vm.h"
 #include "vsbi.h"
 
 /*
@@ -30,7 +29,8 @@
 
 static void vcpu_timer_fired(void);
 
-void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm)
+void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm,
+	       const struct gstage *g)
 {
 	memset(v, 0, sizeof(*v));
 	v->lock = (struct spinlock)SPINLOCK_INIT("vcpu");
@@ -38,6 +38,7 @@ void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm)
 	v->id = id;
 	v->hartid = hartid;
 	v->vm = vm;
+	v->gstage = g;
 }
 
 enum vcpu_state vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
@@ -188,7 +189,7 @@ static void vcpu_set_gstage(const struct gstage *g)
 static void vcpu_load(struct vcpu *v)
 {
 	/* The VM's memory, on whichever hart this vCPU runs. */
-	vcpu_set_gstage(v->vm->gstage);
+	vcpu_set_gstage(v->gstage);
 	hfence_vvma_all(); /* a new start: nothing of an earlier guest run */
 	/*
 	 * Other harts kick this one with IPIs, and the guest's timer deadline is

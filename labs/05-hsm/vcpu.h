@@ -69,7 +69,8 @@ struct vcpu {
 	/* Set by vcpu_init before vm_add_vcpu publishes the vCPU; read-only after. */
 	uint64_t id; /* the guest's hart id, given in a0 */
 	uint64_t hartid; /* the physical hart that runs it: the owner */
-	struct vm *vm; /* the VM it belongs to, and its memory (vm->gstage) */
+	struct vm *vm; /* the VM it belongs to (vsbi.c reaches the others through it) */
+	const struct gstage *gstage; /* the VM's memory: vm->gstage, so vcpu.c needs no vm.h */
 
 	/* lock guards state: every read and every change is made under it. */
 	struct spinlock lock;
@@ -105,7 +106,8 @@ struct vcpu {
 };
 
 /* Creates vCPU id of vm for physical hart hartid, PoweredOff: no entry point yet. */
-void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm);
+void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm,
+	       const struct gstage *g);
 
 /*
  * PoweredOff -> Runnable, the HSM start: it will enter the guest at pc with

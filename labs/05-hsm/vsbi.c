@@ -35,7 +35,7 @@ static int vsbi_guest_check(const struct vcpu *v, uint64_t gpa, uint64_t len,
 		return -1;
 	for (uint64_t a = gpa & ~(PAGE_SIZE - 1); a < gpa + len; a += PAGE_SIZE) {
 		uint64_t hpa, perm;
-		if (gstage_translate(v->vm->gstage, a, &hpa, &perm) != 0 || !(perm & need))
+		if (gstage_translate(v->gstage, a, &hpa, &perm) != 0 || !(perm & need))
 			return -1;
 	}
 	return 0;
@@ -47,7 +47,7 @@ static void vsbi_guest_copy(const struct vcpu *v, uint64_t gpa, uint8_t *buf,
 {
 	for (uint64_t i = 0; i < len; i++) {
 		uint64_t hpa, perm;
-		gstage_translate(v->vm->gstage, gpa + i, &hpa, &perm);
+		gstage_translate(v->gstage, gpa + i, &hpa, &perm);
 		if (to_guest)
 			*(volatile uint8_t *)hpa = buf[i];
 		else
@@ -277,7 +277,7 @@ static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a
 static int vsbi_guest_code(const struct vcpu *v, uint64_t gpa)
 {
 	uint64_t hpa, perm;
-	if (gstage_translate(v->vm->gstage, gpa, &hpa, &perm) != 0 || !(perm & PTE_X))
+	if (gstage_translate(v->gstage, gpa, &hpa, &perm) != 0 || !(perm & PTE_X))
 		return -1;
 	return 0;
 }
