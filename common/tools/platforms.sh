@@ -89,7 +89,12 @@ deps)
 	deps
 	;;
 check)
-	# After setup.sh installed the libraries of deps.
+	# After setup.sh installed the libraries of deps. A QEMU 10 not fetched
+	# fails too: setup.sh asks this whether there is anything to do.
+	if [ ! -x "$qemu10/root/usr/bin/qemu-system-riscv64" ]; then
+		echo "platforms: QEMU 10 is not in $qemu10: run 'sh common/tools/platforms.sh fetch'" >&2
+		exit 1
+	fi
 	missing=$(ldd "$qemu10/root/usr/bin/qemu-system-riscv64" | awk '/not found/ { print $1 }')
 	if [ -n "$missing" ]; then
 		echo "platforms: QEMU 10 in $qemu10 lacks libraries:" $missing >&2
