@@ -26,6 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grader"))
 import gradelib  # noqa: E402  (found through the path set just above)
+import runner  # noqa: E402
 
 OUT = os.path.join(ROOT, "build", "bench")
 GUEST = "build/bench/guest.bin"
@@ -53,7 +54,7 @@ def die(message):
 
 
 def make(*args):
-    ok, out = gradelib.make(ROOT, *args)
+    ok, out = runner.make(ROOT, *args)
     if not ok:
         die(f"make {' '.join(args)} failed:\n{out}")
     return out
@@ -77,7 +78,7 @@ def boot(cmd, timeout=BOOT_TIMEOUT, on_line=None):
     proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, start_new_session=True,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
-    gradelib._running.add(proc.pid)  # so that Ctrl-C ends it (end_runs_on_signals)
+    runner._running.add(proc.pid)  # so that Ctrl-C ends it (end_runs_on_signals)
     expired = threading.Event()
 
     def expire():
@@ -96,7 +97,7 @@ def boot(cmd, timeout=BOOT_TIMEOUT, on_line=None):
             on_line(line, time.monotonic() - start)
     status = proc.wait()
     timer.cancel()
-    gradelib._running.discard(proc.pid)
+    runner._running.discard(proc.pid)
     proc.stdout.close()
     return lines, status, expired.is_set()
 
@@ -342,9 +343,8 @@ def linux_boot(lab):
 def grade_time():
     """The grader's wall time, every lab already built; and its last line."""
     start = time.monotonic()
-    out, status, timed_out = gradelib.run_command([sys.executable, "grader/grade.py"],
-                                                  GRADE_TIMEOUT, cwd=ROOT,
-                                                  env=gradelib.make_env())
+    out, status, timed_out = runner.run_command([sys.executable, "grader/grade.py"],
+                                                GRADE_TIMEOUT, cwd=ROOT, env=runner.make_env())
     seconds = time.monotonic() - start
     tally = [line for line in gradelib.split_lines(out) if line.startswith("grade: ")]
     if timed_out:
@@ -434,7 +434,7 @@ def svg(figures):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Time lab 05 against OpenSBI alone.")
     ap.add_argument("--linux-runs", type=int, default=5, help="Linux boots each way (median)")
     args = ap.parse_args()

@@ -19,8 +19,9 @@ import handout
 import mutants
 import report
 import stall
-from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, checkout_files, execute,
-                     grade, judge, run_command, run_selftests, split_lines)
+from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, judge, run_selftests,
+                      split_lines)
+from runner import checkout_files, execute, grade, run_command
 
 # A console of the test guest on OpenSBI with -smp 4, cut short.
 GOOD = b"""\r

@@ -42,6 +42,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import gradelib
+import runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SESSION_TIMEOUT = 30  # seconds for QEMU and gdb together; a session takes 1 to 5
@@ -202,7 +203,7 @@ def run_session(lab, session, text, tree):
     """Boots the lab halted, runs the session's gdb commands against it,
     and returns (transcript lines, log text)."""
     args = ["qemu-cmd", f"LAB={lab}"] + session.make_vars
-    ok, qemu = gradelib.make(tree, *args, timeout=60)
+    ok, qemu = runner.make(tree, *args, timeout=60)
     head = f"=== session at line {session.line}: make {' '.join(args)}\n"
     if not ok:
         lines = [f"[walkthrough: make {' '.join(args)} failed]"] + qemu.splitlines()
@@ -221,7 +222,7 @@ def run_session(lab, session, text, tree):
         # the shell ends it (gdb's kill may have done so already).
         shell = (f"{qemu.strip()} -S -gdb tcp::{port} >{shlex.quote(console)} 2>&1 &\n"
                  f"{shlex.join(gdb)}\nstatus=$?\nkill $! 2>/dev/null\nwait\nexit $status\n")
-        out, status, timed_out = gradelib.run_command(shell, SESSION_TIMEOUT, cwd=tree)
+        out, status, timed_out = runner.run_command(shell, SESSION_TIMEOUT, cwd=tree)
         with open(console, "rb") as f:
             console_text = f.read().decode("utf-8", errors="replace").replace("\r", "")
     # The last line says how it ended, for the report of a script cut short.
@@ -278,7 +279,7 @@ def scripts(tree, lab=None):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Run and check the labs' gdb walkthroughs.")
     ap.add_argument("--lab", help="only this lab (a number)")
     ap.add_argument("--tree", default=ROOT, help="the checkout to use (default: this one)")
@@ -295,7 +296,7 @@ def main():
         print(f"walkthrough: no labs/0*/walkthrough.gdb for lab {args.lab or 'any'} in {tree}")
         return 1
     # One build at a time: two labs' builds share build/guest.
-    built = {n: gradelib.build(n, tree) for n in labs}
+    built = {n: runner.build(n, tree) for n in labs}
     passed = failed = 0
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         for report, p, f in pool.map(lambda n: run_lab(n, labs[n], tree, built[n]), labs):
