@@ -78,8 +78,8 @@ def flaky(results):
     runs = {}
     for r in results:
         base = getattr(r.case, "base", r.case.name)
-        for name, _, ok, _, _ in r.outcomes:
-            runs.setdefault((base, name), []).append(ok)
+        for o in r.outcomes:
+            runs.setdefault((base, o.name), []).append(o.ok)
     return [f"{base}: {name} (failed {oks.count(False)} of {len(oks)} runs)"
             for (base, name), oks in runs.items() if True in oks and False in oks]
 

@@ -18,6 +18,7 @@ imports this module; this one does not import it at load time.
 
 Python 3 standard library only, so that the grader runs wherever QEMU does.
 """
+import collections
 import difflib
 import os
 import re
@@ -212,9 +213,15 @@ class Case:
             self.checks.append(ExitStatus(f"exit status {exit_status}", exit_status))
 
 
+# One check's outcome in a Result: its name and points, whether it passed,
+# what it expected and the console lines that show a failure. A tuple still,
+# so that code which unpacks the five fields keeps working.
+Outcome = collections.namedtuple("Outcome", "name points ok expected context")
+
+
 class Result:
     """One run of a case: its console lines, how QEMU ended, and each check's
-    outcome as (name, points, ok, expected, context)."""
+    Outcome, in check order."""
 
     def __init__(self, case, lines=(), status=None, timed_out=False, log=None, seconds=0.0):
         self.case, self.lines, self.status, self.timed_out = case, list(lines), status, timed_out
@@ -222,17 +229,17 @@ class Result:
         self.needs = {}  # check name -> the names of the checks it needs
 
     def add(self, name, points, ok, expected="", context=(), needs=()):
-        self.outcomes.append((name, points, ok, expected, list(context)))
+        self.outcomes.append(Outcome(name, points, ok, expected, list(context)))
         self.needs[name] = tuple(needs)
 
     def tally(self):
         """(checks passed, checks failed, points earned, points possible)"""
-        ok = [o for o in self.outcomes if o[2]]
+        ok = [o for o in self.outcomes if o.ok]
         return (len(ok), len(self.outcomes) - len(ok),
-                sum(o[1] for o in ok), sum(o[1] for o in self.outcomes))
+                sum(o.points for o in ok), sum(o.points for o in self.outcomes))
 
     def failed_names(self):
-        return [o[0] for o in self.outcomes if not o[2]]
+        return [o.name for o in self.outcomes if not o.ok]
 
     def causes(self):
         """The failed checks grouped by what made them fail: a list of
@@ -269,20 +276,20 @@ class Result:
         report showed; they are not shown again, and this report's are added."""
         if verbose:
             out = [f"== {self.case.name} =="]
-            for name, _, ok, expected, context in self.outcomes:
-                out.append(f"  PASS {name}" if ok else f"  FAIL {name}: {expected}")
-                if not ok:
-                    out += ["    " + line for line in context]
-                    if self.log and context:
+            for o in self.outcomes:
+                out.append(f"  PASS {o.name}" if o.ok else f"  FAIL {o.name}: {o.expected}")
+                if not o.ok:
+                    out += ["    " + line for line in o.context]
+                    if self.log and o.context:
                         out.append("    " + self.log_line())
             return "\n".join(out)
         passed, failed, points, possible = self.tally()
         out = [f"== {self.case.name}: {passed} of {passed + failed} checks passed, "
                f"{points}/{possible} points =="]
-        outcome = {o[0]: o for o in self.outcomes}
+        outcome = {o.name: o for o in self.outcomes}
         for k, (cause, because) in enumerate(self.causes()):
-            _, _, _, expected, context = outcome[cause]
-            out.append(f"  FAIL {cause}: {expected}")
+            context = outcome[cause].context
+            out.append(f"  FAIL {cause}: {outcome[cause].expected}")
             if shown is not None and cause in shown:
                 out.append(f"    (console lines like {shown[cause]}'s above; the log has them)")
             elif k < MAX_CAUSES:

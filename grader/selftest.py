@@ -48,8 +48,8 @@ def native(smp=4):
 def outcome(result, name):
     """(ok, text of its report) of the check called name."""
     for o in result.outcomes:
-        if o[0] == name:
-            return o[2], "\n".join([o[3]] + o[4])
+        if o.name == name:
+            return o.ok, "\n".join([o.expected] + o.context)
     raise AssertionError(f"no check {name!r} in {result.failed_names()}")
 
 
