@@ -29,6 +29,7 @@ Closes with 'walkthrough: N passed, N failed' (N counts expectations) and
 exits with status 1 if any failed.
 """
 import argparse
+import collections
 import glob
 import os
 import re
@@ -125,11 +126,15 @@ def session_script(text, session):
 
 # ---- judging a transcript ----
 
+# One expectation's outcome: its Command and Expect, whether the transcript
+# met it, what was wanted in words, and the lines that show a failure.
+Outcome = collections.namedtuple("Outcome", "command expect ok wanted context")
+
+
 def judge(session, lines):
     """Checks each expectation of the session against the transcript lines
     of gdb (with trace-commands on, gdb echoes each command it runs as
-    '+command'). Returns (command, expect, ok, what was wanted, context)
-    per expectation, in script order."""
+    '+command'). Returns an Outcome per expectation, in script order."""
     starts, pos = [], 0
     for cmd in session.commands:
         i = next((j for j in range(pos, len(lines)) if lines[j] == "+" + cmd.text), None)
@@ -141,7 +146,8 @@ def judge(session, lines):
             # gdb stopped before it, at an error that the transcript's tail
             # shows, once: the commands after it never ran either.
             for e in cmd.expects:
-                outcomes.append((cmd, e, False, f"{wanted(e)}, but the command never ran", context))
+                outcomes.append(Outcome(cmd, e, False, f"{wanted(e)}, but the command never ran",
+                                        context))
                 context = []
             continue
         end = next((s for s in starts[k + 1:] if s is not None), len(lines))
@@ -175,7 +181,7 @@ def judge_output(cmd, out):
             # Too many: the extra lines are the culprits. Too few: show the end.
             context = (gradelib.show(out, bad=hits) if len(hits) > e.count
                        else gradelib.show(out, good=hits, tail=True))
-        outcomes.append((cmd, e, ok, want, context))
+        outcomes.append(Outcome(cmd, e, ok, want, context))
     return outcomes
 
 
@@ -257,14 +263,14 @@ def run_lab(lab, script, tree, built):
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "w") as f:
         f.write("\n".join(logs))
-    failed = [o for o in outcomes if not o[2]]
+    failed = [o for o in outcomes if not o.ok]
     passed = len(outcomes) - len(failed)
     report = [f"== lab {lab}: {passed} passed, {len(failed)} failed "
               f"({time.monotonic() - t0:.1f} s), log {os.path.relpath(log, tree)}"]
-    for cmd, e, _, want, context in failed:
-        report.append(f"  FAIL {name}:{e.line}: (gdb) {cmd.text}")
-        report.append(f"    expected {want}")
-        report += ["    " + gradelib.printable(line) for line in context]
+    for o in failed:
+        report.append(f"  FAIL {name}:{o.expect.line}: (gdb) {o.command.text}")
+        report.append(f"    expected {o.wanted}")
+        report += ["    " + gradelib.printable(line) for line in o.context]
     return report, passed, len(failed)
 
 
@@ -344,13 +350,13 @@ Thread 3 hit Breakpoint 1, vcpu_run (v=v@entry=0x80230080 <vcpu0>) at labs/03-se
 def failures(script, lines):
     """(script line of the expectation, what was wanted, context) of each
     failed expectation."""
-    return [(e.line, want, context) for s in parse(script)
-            for _, e, ok, want, context in judge(s, lines) if not ok]
+    return [(o.expect.line, o.wanted, o.context) for s in parse(script)
+            for o in judge(s, lines) if not o.ok]
 
 
 def test_good_transcript_passes():
     outcomes = judge(parse(SELFTEST_SCRIPT)[0], SELFTEST_GOOD)
-    assert len(outcomes) == 6 and all(o[2] for o in outcomes), outcomes
+    assert len(outcomes) == 6 and all(o.ok for o in outcomes), outcomes
 
 
 def test_hart_not_parked_fails():
