@@ -58,18 +58,39 @@ def end_runs_on_signals():
     signal.signal(signal.SIGTERM, handler)
 
 
-def _drain(pipe, chunks, last):
+def _drain(pipe, chunks, last, start, on_line, raised):
     """Reads the pipe to its end, so that the writer never blocks on it, but
-    keeps only about MAX_OUTPUT bytes. last[0]: when output last came."""
-    kept = 0
+    keeps only about MAX_OUTPUT bytes. last[0]: when output last came.
+    on_line (see run_command) is told the lines of the output kept; once it
+    has raised (into raised), it is not called again."""
+    kept, pending = 0, []  # pending: the kept output after its last newline
     for chunk in iter(lambda: pipe.read1(65536), b""):
         last[0] = time.monotonic()
-        if kept < MAX_OUTPUT:
-            chunks.append(chunk)
-            kept += len(chunk)
+        if kept >= MAX_OUTPUT:
+            continue
+        chunks.append(chunk)
+        kept += len(chunk)
+        if on_line is None:
+            continue
+        cut = chunk.rfind(b"\n") + 1
+        if cut:
+            _tell(on_line, b"".join(pending) + chunk[:cut], start, raised)
+            pending = []
+        pending.append(chunk[cut:])
+    if on_line is not None:
+        _tell(on_line, b"".join(pending), start, raised)
 
 
-def run_command(cmd, timeout, cwd=None, env=None, watch=None):
+def _tell(on_line, data, start, raised):
+    """Calls on_line with each line of data, unless it raised before."""
+    try:
+        for line in [] if raised else gradelib.split_lines(data):
+            on_line(line, time.monotonic() - start)
+    except Exception as e:  # run_command raises it once the run is over
+        raised.append(e)
+
+
+def run_command(cmd, timeout, cwd=None, env=None, watch=None, on_line=None):
     """Runs cmd (a shell string, or an argv list) in a new process group,
     with stdin /dev/null and stderr joined to stdout. Returns (output bytes,
     exit status, timed out). On timeout the whole group gets SIGTERM, then
@@ -77,13 +98,19 @@ def run_command(cmd, timeout, cwd=None, env=None, watch=None):
     the shell alone would leave QEMU running. watch, if given, is called
     every half second with the seconds since the last output and the
     output's chunks so far; when it returns true, the run is ended the same
-    way, but not as a timeout."""
+    way, but not as a timeout. on_line, if given, is called with each line
+    of the output (as gradelib.split_lines cuts it) and the seconds since
+    the start, as soon as the line is complete: the bench times Linux's boot
+    by it. It runs in the thread that reads the output, which waits for it.
+    If on_line raises, run_command raises that once the run is over."""
+    start = time.monotonic()
     proc = subprocess.Popen(cmd, shell=isinstance(cmd, str), cwd=cwd, env=env,
                             start_new_session=True, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _running.add(proc.pid)
-    chunks, last = [], [time.monotonic()]
-    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks, last))
+    chunks, last, raised = [], [time.monotonic()], []
+    reader = threading.Thread(target=_drain,
+                              args=(proc.stdout, chunks, last, start, on_line, raised))
     reader.start()
     deadline = time.monotonic() + timeout
     stopped = False
@@ -108,6 +135,8 @@ def run_command(cmd, timeout, cwd=None, env=None, watch=None):
     _running.discard(proc.pid)
     reader.join()
     proc.stdout.close()
+    if raised:
+        raise raised[0]
     return b"".join(chunks), status, timed_out and not stopped
 
 

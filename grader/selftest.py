@@ -195,6 +195,26 @@ def test_silence_ends_a_watched_run():
     assert out == b"guest: started\n" and seen[-1] == out, (out, seen[-1:])
 
 
+def test_lines_are_told_as_they_come():
+    """on_line sees each line once it is complete, cut as split_lines cuts
+    the whole output, and what it raises comes out of run_command."""
+    told = []
+    out, _, _ = run_command("printf 'one\\r\\n\\ntw'; sleep 1; printf 'o\\nthree'", 30,
+                            on_line=lambda line, seconds: told.append((line, seconds)))
+    assert [line for line, _ in told] == split_lines(out) == ["one", "", "two", "three"], told
+    assert told[2][1] - told[0][1] >= 0.9, f"'one' came with 'two': {told}"
+    calls = []
+
+    def fail(line, seconds):
+        calls.append(line)
+        raise ValueError(line)
+    try:
+        run_command("echo a; echo b", 30, on_line=fail)
+        raise AssertionError("on_line's error was lost")
+    except ValueError as e:
+        assert str(e) == "a" and calls == ["a"], (e, calls)
+
+
 REGISTERS = """
 CPU#0
  V      =   {v0}
