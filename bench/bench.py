@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,36 +69,13 @@ def qemu_cmd(lab, smp, extra="", **variables):
 
 
 def boot(cmd, timeout=BOOT_TIMEOUT, on_line=None):
-    """Runs the shell command cmd (a QEMU) in its own process group, stdin
-    /dev/null, and reads its console line by line; on_line(line, seconds
-    since start) sees each line as it comes. After timeout seconds the group
-    is killed. Returns (lines, exit status, timed out)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    runner._running.add(proc.pid)  # so that Ctrl-C ends it (end_runs_on_signals)
-    expired = threading.Event()
-
-    def expire():
-        expired.set()
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
-    timer = threading.Timer(timeout, expire)
-    timer.start()
-    lines = []
-    for raw in proc.stdout:
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n").replace("\r", "")
-        lines.append(line)
-        if on_line is not None:
-            on_line(line, time.monotonic() - start)
-    status = proc.wait()
-    timer.cancel()
-    runner._running.discard(proc.pid)
-    proc.stdout.close()
-    return lines, status, expired.is_set()
+    """Runs the shell command cmd (a QEMU) as the grader runs a boot
+    (runner.run_command: its own process group, stdin /dev/null, the group
+    killed after timeout seconds or on Ctrl-C); on_line(line, seconds since
+    start) sees each console line as it comes. Returns (lines, exit status,
+    timed out)."""
+    out, status, timed_out = runner.run_command(cmd, timeout, cwd=ROOT, on_line=on_line)
+    return gradelib.split_lines(out), status, timed_out
 
 
 def bench_lines(lines):

@@ -5,6 +5,7 @@ its lines alone. This module runs: make (a lab's build, the QEMU command
 of a case), QEMU under a timeout, git for a checkout's files. run_command
 runs make and QEMU, each in a process group of its own, killed whole on a
 timeout, and ended by Ctrl-C or SIGTERM once end_runs_on_signals is set.
+The bench (bench/bench.py) boots its QEMU runs with it too.
 
 grade() is here too, since it starts processes: it builds each lab once,
 boots the cases in a pool and hands each console to gradelib.judge. So
