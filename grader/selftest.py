@@ -11,13 +11,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 import checks
 import grade as grade_cli
+import gradelib
 import handout
 import mutants
 import report
+import runner
 import stall
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, judge, run_selftests,
                       split_lines)
@@ -51,6 +54,29 @@ def outcome(result, name):
         if o.name == name:
             return o.ok, "\n".join([o.expected] + o.context)
     raise AssertionError(f"no check {name!r} in {result.failed_names()}")
+
+
+def test_judging_needs_no_process():
+    """A fresh Python judges a canned console and writes every report
+    without loading runner.py, stall.py or subprocess: judging is apart
+    from running."""
+    code = textwrap.dedent(f"""\
+        import sys
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import checks, gradelib, report
+        case = next(c for c in checks.native_cases() if c.smp == 4)
+        r = gradelib.judge(case, gradelib.split_lines({GOOD!r}), status=0)
+        assert r.tally() == (6, 0, 6, 6), r.report()
+        r.report(verbose=True), report.table([r]), report.to_json([r], "/tree", 1.0)
+        report.to_junit([r], 1.0), report.to_gradescope([r], 1.0)
+        loaded = sorted({{"runner", "stall", "subprocess"}} & set(sys.modules))
+        assert not loaded, f"loaded {{loaded}}"
+        """)
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    # What grader/gradescope/test.py still calls from gradelib is runner's.
+    for name in ("end_runs_on_signals", "make_env", "run_command"):
+        assert getattr(gradelib, name) is getattr(runner, name), name
 
 
 def test_good_transcript_passes():
