@@ -13,10 +13,11 @@
 #   make carry LAB=n        in the whole-course handout: your earlier labs' regions into lab n
 #   make walkthrough [LAB=n] each lab's gdb walkthrough (README), run and checked
 #   make readme-check [LAB=n] the READMEs' transcripts against real boots
-#   make fuzz [SECONDS=n]   fuzz lab 02's device-tree reader
+#   make fuzz [SECONDS=n]   fuzz the device-tree code of labs 02 and 05
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
 #   make diff LAB=n         what lab n adds to the lab before it
 #   make format / format-check   apply / check .clang-format and .editorconfig
+#   make copies-check       each lab's sources: the lab before's, but for its lesson
 #   make compdb             compile_commands.json, for clangd
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
 #   make bench              lab 05 against OpenSBI alone: SBI call, hart_start, Linux boot
@@ -103,7 +104,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 .PHONY: all setup test check-tools grade handout carry walkthrough readme-check host-test fuzz guest \
 	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
-	format-check compdb clean FORCE
+	format-check copies-check compdb clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -158,7 +159,8 @@ readme-check: check-tools
 host-test:
 	@$(MAKE) -s -C tests/host
 
-# Fuzzes lab 02's device-tree reader: make fuzz [SECONDS=n] (default 10).
+# Fuzzes the device-tree code of labs 02 and 05: make fuzz [SECONDS=n]
+# (default 10, split between the two).
 SECONDS ?= 10
 fuzz:
 	@command -v clang >/dev/null 2>&1 || { echo "error: clang not found: run 'make setup'" >&2; exit 1; }
@@ -344,6 +346,11 @@ format:
 	@clang-format -i --style=file $(C_FILES)
 format-check:
 	@python3 common/tools/format-check.py
+
+# Each lab's .c, .h and .S files against the lab before it: identical, but
+# for those its lesson changes, listed in common/tools/copies.py.
+copies-check:
+	@python3 common/tools/copies.py
 
 # compile_commands.json, so that clangd knows each file's flags: every lab
 # (each with its own -I and config.h: the labs share file names), the test

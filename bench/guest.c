@@ -33,9 +33,9 @@ static uint64_t boot_hartid;
 static uint64_t roundtrips[ROUNDTRIP_CALLS];
 
 /* What the started hart found, for the starter (published by `arrived`). */
-static uint64_t start_time;     /* time just before the starter's ecall */
+static uint64_t start_time; /* time just before the starter's ecall */
 static uint64_t target_instret; /* instret(target's 1st instruction) - opaque */
-static uint64_t target_ticks;   /* time(target's 2nd instruction) - start_time */
+static uint64_t target_ticks; /* time(target's 2nd instruction) - start_time */
 static int arrived;
 
 static void bench_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

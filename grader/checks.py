@@ -470,10 +470,10 @@ def lab5_checks(smp):
     ]
     if smp > 1:
         checks += [
-            guest_checks_ok("guest-ipi", ["hsm-status-started", "ipi", "ipi-broadcast",
-                                          "ipi-bad-hart"]),
-            guest_checks_ok("guest-suspend", ["hsm-status-suspended", "hsm-suspend-retentive",
-                                              "hsm-suspend-type-32bit",
+            guest_checks_ok("guest-ipi", ["hsm-start-pending", "hsm-status-started", "ipi",
+                                          "ipi-broadcast", "ipi-bad-hart"]),
+            guest_checks_ok("guest-suspend", ["hsm-status-suspended", "hsm-start-suspended",
+                                              "hsm-suspend-retentive", "hsm-suspend-type-32bit",
                                               "hsm-suspend-non-retentive"]),
         ]
     return checks

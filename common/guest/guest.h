@@ -12,7 +12,7 @@ struct guest_dt {
 	uint64_t hartids[MAX_HARTS];
 	uint64_t mem_base, mem_size;
 	uint32_t timebase; /* Hz */
-	const char *isa;   /* the first cpu's riscv,isa */
+	const char *isa; /* the first cpu's riscv,isa */
 	const char *bootargs;
 };
 extern struct guest_dt dt;

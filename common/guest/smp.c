@@ -31,11 +31,11 @@ enum mission {
 };
 
 static uint8_t stacks[MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
-static int mission;             /* what started harts do (set before hart_start) */
-static int arrived, finished;   /* secondaries that began / ended their mission */
+static int mission; /* what started harts do (set before hart_start) */
+static int arrived, finished; /* secondaries that began / ended their mission */
 static int resuming[MAX_HARTS]; /* set before a non-retentive suspend */
-static long suspend_error;      /* a suspend call that failed */
-static uint64_t suspend_a0;     /* a0 of the retentive suspend (its type) */
+static long suspend_error; /* a suspend call that failed */
+static uint64_t suspend_a0; /* a0 of the retentive suspend (its type) */
 
 static uint64_t ms(uint64_t n)
 {
@@ -199,8 +199,23 @@ static void test_ipis(uint64_t boot, int other, int others)
 
 	/* One hart, named by hart_mask bit 0 and hart_mask_base = its id. */
 	arrived = finished = 0;
+	int up = start_one(other, WAIT_IPI) == 0;
+	/*
+	 * Started again at once, it is START_PENDING or, if quick, STARTED (it
+	 * waits for our IPI, so never STOPPED): INVALID_PARAM or
+	 * ALREADY_AVAILABLE (SBI v2.0 "HSM Hart Start Errors"; OpenSBI's
+	 * sbi_hsm_hart_start). ALREADY_AVAILABLE from a hart that is still
+	 * START_PENDING afterwards took START_PENDING for STARTED. States only
+	 * move on from START_PENDING, so the status read after is a fair test.
+	 */
+	struct sbiret again = sbi_hart_start(id, (uint64_t)guest_secondary_entry, stack_top(other));
+	long now = hsm_status(id);
+	guest_check("hsm-start-pending",
+		    up && (again.error == SBI_ERR_INVALID_PARAM ||
+			   (again.error == SBI_ERR_ALREADY_AVAILABLE && now != SBI_HSM_STATE_START_PENDING)),
+		    again.error);
 	/* No wait for a hart that did not start: the checks fail at once. */
-	int up = start_one(other, WAIT_IPI) == 0 && wait_count(&arrived, 1, 2000) == 0;
+	up = up && wait_count(&arrived, 1, 2000) == 0;
 	guest_check("hsm-status-started", hsm_status(id) == SBI_HSM_STATE_STARTED, hsm_status(id));
 	struct sbiret r = sbi_send_ipi(1, id);
 	guest_check("ipi", up && r.error == 0 && wait_count(&finished, 1, 2000) == 0, r.error);
@@ -232,6 +247,9 @@ static void test_suspend(uint64_t boot, int other)
 	int up = start_one(other, SUSPEND_RETENTIVE) == 0 && wait_count(&arrived, 1, 2000) == 0;
 	int suspended = up && wait_status(id, SBI_HSM_STATE_SUSPENDED, 2000) == 0;
 	guest_check("hsm-status-suspended", suspended, hsm_status(id));
+	/* SUSPENDED is not STOPPED: no start, INVALID_PARAM (as for START_PENDING above). */
+	struct sbiret r = sbi_hart_start(id, (uint64_t)guest_secondary_entry, stack_top(other));
+	guest_check("hsm-start-suspended", suspended && r.error == SBI_ERR_INVALID_PARAM, r.error);
 	sbi_send_ipi(1, id);
 	int resumed = suspended && wait_count(&finished, 1, 2000) == 0;
 	guest_check("hsm-suspend-retentive", suspended && resumed && suspend_error == 0,
@@ -269,7 +287,7 @@ static void test_suspend(uint64_t boot, int other)
 	all_stopped(boot);
 }
 
-void guest_irq_vector(void);       /* entry.S: records one interrupt */
+void guest_irq_vector(void); /* entry.S: records one interrupt */
 volatile uint64_t guest_irq_cause; /* its scause, 0 until it comes */
 
 /*

@@ -30,8 +30,8 @@
 #define SSTATUS_FS_INITIAL (1UL << 13)
 
 /* hstatus */
-#define HSTATUS_GVA (1UL << 6)  /* stval holds a guest virtual address */
-#define HSTATUS_SPV (1UL << 7)  /* sret returns to V=1 (the guest) */
+#define HSTATUS_GVA (1UL << 6) /* stval holds a guest virtual address */
+#define HSTATUS_SPV (1UL << 7) /* sret returns to V=1 (the guest) */
 #define HSTATUS_SPVP (1UL << 8) /* privilege the guest trapped from */
 #define HSTATUS_VTW (1UL << 21) /* trap guest wfi */
 

@@ -12,6 +12,7 @@
 /* Extension IDs */
 #define SBI_EXT_LEGACY_PUTCHAR 0x01
 #define SBI_EXT_LEGACY_GETCHAR 0x02
+#define SBI_EXT_LEGACY_LAST 0x0F /* 0x00-0x0F: the legacy extensions of SBI v0.1 */
 #define SBI_EXT_BASE 0x10
 #define SBI_EXT_TIME 0x54494D45
 #define SBI_EXT_IPI 0x735049
@@ -52,6 +53,11 @@
 
 /* IPI function */
 #define SBI_IPI_SEND 0
+
+/* RFENCE functions (3-6 are for a guest that is itself a hypervisor) */
+#define SBI_RFENCE_FENCE_I 0
+#define SBI_RFENCE_SFENCE_VMA 1
+#define SBI_RFENCE_SFENCE_VMA_ASID 2
 
 /* DBCN functions */
 #define SBI_DBCN_WRITE 0

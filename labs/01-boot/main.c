@@ -64,7 +64,7 @@ static void guest_dtb_load(void)
 	uint64_t hpa, perm;
 
 	if (gstage_translate(&guest_gstage, GUEST_DTB_GPA, &hpa, &perm) != 0 ||
-	    size > 0x200000)
+	    size > GUEST_DTB_SPACE)
 		panic("no room for the guest device tree\n");
 	memcpy((void *)hpa, guest_dtb_start, size);
 	printf("hyp: guest device tree: %lu bytes at guest-physical 0x%lx\n", size,

@@ -184,6 +184,6 @@ void vsbi_handle(struct vcpu *v)
 		ret = vsbi_extensions[i].handler(v, fid, &regs[REG_A0]);
 	regs[REG_A0] = (uint64_t)ret.error;
 	/* Legacy extensions (0x00-0x0f) leave every register but a0 alone. */
-	if (eid > 0x0f)
+	if (eid > SBI_EXT_LEGACY_LAST)
 		regs[REG_A1] = (uint64_t)ret.value;
 }

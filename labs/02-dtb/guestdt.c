@@ -23,7 +23,7 @@ struct dtw {
 	char strings[STRINGS_MAX];
 	uint32_t strings_len;
 	char isa_list[2 * HART_ISA_MAX]; /* riscv,isa-extensions: a NUL after each letter */
-	int overflow;                    /* set once anything did not fit */
+	int overflow; /* set once anything did not fit */
 };
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -243,12 +243,12 @@ int guestdt_build(void *buf, uint32_t size, const struct guestdt_config *c)
 	uint8_t *h = buf;
 	put_be32(h + 0, FDT_MAGIC);
 	put_be32(h + 4, total);
-	put_be32(h + 8, STRUCT_OFFSET);  /* off_dt_struct */
-	put_be32(h + 12, strings_off);   /* off_dt_strings */
+	put_be32(h + 8, STRUCT_OFFSET); /* off_dt_struct */
+	put_be32(h + 12, strings_off); /* off_dt_strings */
 	put_be32(h + 16, RSVMAP_OFFSET); /* off_mem_rsvmap */
-	put_be32(h + 20, 17);            /* version */
-	put_be32(h + 24, 16);            /* last_comp_version */
-	put_be32(h + 28, 0);             /* boot_cpuid_phys: vCPU 0 boots */
+	put_be32(h + 20, 17); /* version */
+	put_be32(h + 24, 16); /* last_comp_version */
+	put_be32(h + 28, 0); /* boot_cpuid_phys: vCPU 0 boots */
 	put_be32(h + 32, w.strings_len);
 	put_be32(h + 36, struct_size);
 	return (int)total;

@@ -6,7 +6,7 @@
 #define VCPU_H
 
 /* Offsets for trap.S; checked against the C struct below. */
-#define VCPU_GUEST_REG(n) (8 * (n))      /* guest x0..x31 */
+#define VCPU_GUEST_REG(n) (8 * (n)) /* guest x0..x31 */
 #define VCPU_HOST_REG(n) (256 + 8 * (n)) /* hypervisor ra, sp, gp, tp, s0..s11 */
 
 #ifndef __ASSEMBLER__
@@ -31,17 +31,17 @@ enum {
 
 struct vcpu_context {
 	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
-	uint64_t host[16];  /* the hypervisor's ra, sp, gp, tp, s0..s11 */
+	uint64_t host[16]; /* the hypervisor's ra, sp, gp, tp, s0..s11 */
 };
 _Static_assert(offsetof(struct vcpu_context, guest) == VCPU_GUEST_REG(0), "trap.S");
 _Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S");
 
 struct vcpu {
-	struct vcpu_context ctx;     /* first: sscratch points here in the guest */
-	uint64_t id;                 /* the guest's hart id, given in a0 */
+	struct vcpu_context ctx; /* first: sscratch points here in the guest */
+	uint64_t id; /* the guest's hart id, given in a0 */
 	const struct gstage *gstage; /* the guest's memory */
-	uint64_t pc;                 /* where the guest resumes */
-	uint64_t guest_spp;          /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+	uint64_t pc; /* where the guest resumes */
+	uint64_t guest_spp; /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
 
 	/* Why the guest last stopped (read from the CSRs at exit). */
 	uint64_t scause, stval, htval, htinst;

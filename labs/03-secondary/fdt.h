@@ -27,12 +27,12 @@
 #define FDT_END 9
 
 /* Errors: all negative. */
-#define FDT_ERR_NOTFOUND (-1)   /* no such node or property */
-#define FDT_ERR_BADMAGIC (-2)   /* not a device tree */
+#define FDT_ERR_NOTFOUND (-1) /* no such node or property */
+#define FDT_ERR_BADMAGIC (-2) /* not a device tree */
 #define FDT_ERR_BADVERSION (-3) /* not version 17 compatible */
-#define FDT_ERR_BADHEADER (-4)  /* sizes or offsets point outside the blob */
-#define FDT_ERR_BADSTRUCT (-5)  /* the structure block is malformed */
-#define FDT_ERR_BADVALUE (-6)   /* a property is too short for what is asked */
+#define FDT_ERR_BADHEADER (-4) /* sizes or offsets point outside the blob */
+#define FDT_ERR_BADSTRUCT (-5) /* the structure block is malformed */
+#define FDT_ERR_BADVALUE (-6) /* a property is too short for what is asked */
 
 /* A message for an FDT_ERR_ value. */
 const char *fdt_strerror(int err);

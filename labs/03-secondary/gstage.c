@@ -11,28 +11,30 @@
 #include "gstage.h"
 #include "riscv.h"
 
-#define PTE_PPN_SHIFT 10
+#define PTE_PPN_SHIFT 10 /* a PTE holds the physical page number from bit 10 */
+#define PAGE_SHIFT 12 /* bits of the offset in a 4 KiB page */
+#define VPN_BITS 9 /* bits of VPN[1] and VPN[0]: one 512-entry table */
 #define PTE_PERM (PTE_R | PTE_W | PTE_X)
 
 static uint64_t level_size(int level)
 {
-	return PAGE_SIZE << (9 * level);
+	return PAGE_SIZE << (VPN_BITS * level);
 }
 
 static int vpn(uint64_t gpa, int level)
 {
 	uint64_t mask = level == 2 ? GSTAGE_ROOT_ENTRIES - 1 : GSTAGE_TABLE_ENTRIES - 1;
-	return (int)((gpa >> (12 + 9 * level)) & mask);
+	return (int)((gpa >> (PAGE_SHIFT + VPN_BITS * level)) & mask);
 }
 
 static uint64_t *pte_table(uint64_t pte)
 {
-	return (uint64_t *)(uintptr_t)((pte >> PTE_PPN_SHIFT) << 12);
+	return (uint64_t *)(uintptr_t)((pte >> PTE_PPN_SHIFT) << PAGE_SHIFT);
 }
 
 static uint64_t pte_make(uint64_t pa, uint64_t flags)
 {
-	return ((pa >> 12) << PTE_PPN_SHIFT) | flags;
+	return ((pa >> PAGE_SHIFT) << PTE_PPN_SHIFT) | flags;
 }
 
 static int pte_is_leaf(uint64_t pte)
@@ -114,7 +116,7 @@ int gstage_translate(const struct gstage *g, uint64_t gpa, uint64_t *hpa,
 			return -1;
 		if (pte_is_leaf(pte)) {
 			uint64_t offset = gpa & (level_size(level) - 1);
-			*hpa = ((pte >> PTE_PPN_SHIFT) << 12) + offset;
+			*hpa = ((pte >> PTE_PPN_SHIFT) << PAGE_SHIFT) + offset;
 			*perm = pte & PTE_PERM;
 			return 0;
 		}
@@ -126,5 +128,5 @@ int gstage_translate(const struct gstage *g, uint64_t gpa, uint64_t *hpa,
 uint64_t gstage_hgatp(const struct gstage *g, uint64_t vmid)
 {
 	return HGATP_MODE_SV39X4 | ((vmid & HGATP_VMID_MASK) << HGATP_VMID_SHIFT) |
-	       ((uint64_t)(uintptr_t)g->root >> 12);
+	       ((uint64_t)(uintptr_t)g->root >> PAGE_SHIFT);
 }

@@ -17,18 +17,18 @@
 
 /* A page table and the pool its lower-level tables come from. */
 struct gstage {
-	uint64_t *root;                         /* 16 KiB, 16 KiB aligned */
+	uint64_t *root; /* 16 KiB, 16 KiB aligned */
 	uint64_t (*pool)[GSTAGE_TABLE_ENTRIES]; /* 4 KiB tables */
 	int pool_size;
 	int pool_used;
 };
 
 #define GSTAGE_OK 0
-#define GSTAGE_ERR_ALIGN (-1)  /* an address or size is not page aligned */
-#define GSTAGE_ERR_RANGE (-2)  /* the guest-physical range passes 2^41 */
-#define GSTAGE_ERR_NOMEM (-3)  /* the table pool is empty */
+#define GSTAGE_ERR_ALIGN (-1) /* an address or size is not page aligned */
+#define GSTAGE_ERR_RANGE (-2) /* the guest-physical range passes 2^41 */
+#define GSTAGE_ERR_NOMEM (-3) /* the table pool is empty */
 #define GSTAGE_ERR_MAPPED (-4) /* part of the range is mapped already */
-#define GSTAGE_ERR_PERM (-5)   /* no R/W/X at all, or W without R */
+#define GSTAGE_ERR_PERM (-5) /* no R/W/X at all, or W without R */
 
 /*
  * Maps [gpa, gpa + size) to [hpa, hpa + size) with the given PTE_R/W/X.

@@ -41,16 +41,34 @@ void hart_init_boot(uint64_t hartid)
 }
 
 /*
- * Waits until *word reaches value, or timeout_ms passes. The load-acquire
- * pairs with the store-release of the hart that changes *word, so what that
- * hart wrote before it is visible here after.
+ * Whether h is online: lw; fence, pairing with the store-release that
+ * publishes it (hart_online), so that what the
+ * hart wrote before is seen too.
  */
-static int hart_wait_for(const void *word, int is_u64, uint64_t value, uint64_t timeout_ms)
+static int hart_is_online(const struct hart *h)
+{
+	return __atomic_load_n(&h->online, __ATOMIC_ACQUIRE);
+}
+
+/* What hart_wait_for() waits on: the two fields a hart publishes. */
+enum hart_field {
+	HART_ONLINE,
+	HART_WAKEUPS
+};
+
+/*
+ * Waits until h's field reaches value, or timeout_ms passes. Returns 0, or
+ * -1 on timeout. Each read is a load-acquire: it pairs with the hart's
+ * store-release of the field, so what the hart wrote before is visible
+ * here after.
+ */
+static int hart_wait_for(const struct hart *h, enum hart_field field, uint64_t value,
+			 uint64_t timeout_ms)
 {
 	uint64_t start = csr_read(time);
 	for (;;) {
-		uint64_t v = is_u64 ? __atomic_load_n((const uint64_t *)word, __ATOMIC_ACQUIRE)
-				    : (uint64_t)__atomic_load_n((const int *)word, __ATOMIC_ACQUIRE);
+		uint64_t v = field == HART_ONLINE ? (uint64_t)hart_is_online(h)
+						  : __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE);
 		if (v >= value)
 			return 0;
 		if (csr_read(time) - start > timeout_ms * ticks_per_ms)
@@ -83,8 +101,7 @@ static void hart_explain_missing(void)
 		return;
 	int stuck = 0;
 	for (int i = 1; i < nharts; i++) {
-		/* Plain read: the wait for it is over, and it only says "skip". */
-		if (harts[i].online)
+		if (hart_is_online(&harts[i]))
 			continue;
 		struct sbiret st = sbi_hart_get_status(harts[i].hartid);
 		if (st.error == SBI_SUCCESS && st.value == SBI_HSM_STATE_START_PENDING) {
@@ -123,7 +140,7 @@ int hart_start_secondaries(const struct platform *p)
 			       h->hartid, r.error);
 			continue;
 		}
-		if (hart_wait_for(&h->online, 0, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
+		if (hart_wait_for(h, HART_ONLINE, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
 			printf("hyp: error: hart %lu did not come online within %d ms\n", h->hartid,
 			       HART_ONLINE_TIMEOUT_MS);
 			continue;
@@ -154,12 +171,12 @@ static void hart_ipi_all(void)
 	for (;;) {
 		uint64_t base = UINT64_MAX, mask = 0;
 		for (int i = 1; i < nharts; i++)
-			if (harts[i].online && !sent[i] && harts[i].hartid < base)
+			if (hart_is_online(&harts[i]) && !sent[i] && harts[i].hartid < base)
 				base = harts[i].hartid;
 		if (base == UINT64_MAX)
 			return;
 		for (int i = 1; i < nharts; i++) {
-			if (harts[i].online && !sent[i] && harts[i].hartid - base < 64) {
+			if (hart_is_online(&harts[i]) && !sent[i] && harts[i].hartid - base < 64) {
 				mask |= 1UL << (harts[i].hartid - base);
 				sent[i] = 1;
 			}
@@ -173,35 +190,35 @@ void hart_ipi_test(void)
 	/* One hart at a time: each must wake, count, and go back to sleep. */
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
-		if (!h->online)
+		if (!hart_is_online(h))
 			continue;
 		sbi_send_ipi(1, h->hartid);
-		if (hart_wait_for(&h->wakeups, 1, 1, HART_ONLINE_TIMEOUT_MS) != 0)
+		if (hart_wait_for(h, HART_WAKEUPS, 1, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu did not wake up on its IPI\n", h->hartid);
 		else
-			printf("hyp: IPI to hart %lu: woken, %lu wake-up\n", h->hartid, h->wakeups);
+			printf("hyp: IPI to hart %lu: woken, %lu wake-up\n", h->hartid,
+			       __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE));
 	}
 	/* Then all together: each must count exactly one more. */
 	hart_ipi_all();
 	int woken = 0, total = 0;
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
-		if (!h->online)
+		if (!hart_is_online(h))
 			continue;
 		total++;
-		if (hart_wait_for(&h->wakeups, 1, 2, HART_ONLINE_TIMEOUT_MS) != 0)
+		if (hart_wait_for(h, HART_WAKEUPS, 2, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu missed the broadcast IPI\n", h->hartid);
 		else if (__atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE) != 2)
-			printf("hyp: error: hart %lu woke %lu times for 2 IPIs\n", h->hartid, h->wakeups);
+			printf("hyp: error: hart %lu woke %lu times for 2 IPIs\n", h->hartid,
+			       __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE));
 		else
 			woken++;
 	}
 	printf("hyp: IPI to all %d parked harts: %d woken\n", total, woken);
 }
 
-/* The seed's `loop { wait_for_irqs() }`: sleep until an IPI, count it, repeat. */
-static void hart_park(struct hart *h) __attribute__((noreturn));
-static void hart_park(struct hart *h)
+void hart_park(struct hart *h)
 {
 	/*
 	 * Only the software interrupt may wake us. sstatus.SIE stays 0, so it is
@@ -219,7 +236,7 @@ static void hart_park(struct hart *h)
 	}
 }
 
-void hart_secondary_main(struct hart *h)
+void hart_online(struct hart *h)
 {
 	trap_init(); /* stvec is per hart */
 	h->entries++;
@@ -229,5 +246,4 @@ void hart_secondary_main(struct hart *h)
 	 * this hart set up before.
 	 */
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
-	hart_park(h);
 }

@@ -17,13 +17,22 @@
 
 #include "platform.h"
 
+/* Each group of fields says who may touch it, as xv6's struct proc does. */
 struct hart {
+	/* Set by the boot hart before it starts the hart; read-only after. */
 	uint64_t stack_top; /* first: entry.S loads sp from it */
 	uint64_t hartid;
-	int index;        /* in platform.hartids: 0 is the boot hart */
-	int online;       /* set by the hart, with a store-release */
-	int entries;      /* times it came through secondary_entry */
+	int index; /* in platform.hartids: 0 is the boot hart */
+
+	/*
+	 * Written by the hart itself, published with a store-release; other
+	 * harts read them with a load-acquire (hart_is_online, hart_wait_for).
+	 */
+	int online; /* it came online; what it wrote before is visible */
 	uint64_t wakeups; /* IPIs it saw in its park loop */
+
+	/* The hart's own; others read it only after a load-acquire of online. */
+	int entries; /* times it came through secondary_entry */
 };
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");
 _Static_assert(offsetof(struct hart, hartid) == HART_HARTID, "entry.S");
@@ -53,8 +62,14 @@ int hart_start_secondaries(const struct platform *p);
 /* On the boot hart: wakes each parked hart with an IPI, then all at once. */
 void hart_ipi_test(void);
 
-/* Where a secondary hart enters C, from entry.S. */
-void hart_secondary_main(struct hart *h) __attribute__((noreturn));
+/*
+ * On a started hart, its first steps in C: its own trap vector, one more
+ * entry counted, and "online" published for the boot hart.
+ */
+void hart_online(struct hart *h);
+
+/* The seed's `loop { wait_for_irqs() }`: sleep until an IPI, count it, repeat. */
+void hart_park(struct hart *h) __attribute__((noreturn));
 
 #endif
 #endif

@@ -145,3 +145,13 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	       GUEST_ENTRY);
 	vcpu_run(&vcpu0);
 }
+
+/*
+ * Every other hart, started by hart_start_secondaries, enters C here
+ * (entry.S, secondary_entry), on its own stack, with tp = h.
+ */
+void hyp_secondary_main(struct hart *h)
+{
+	hart_online(h);
+	hart_park(h);
+}

@@ -46,9 +46,9 @@ secondary_entry:
 	mv	tp, a1
 	/* 2. Traps from here on are the hypervisor's own. */
 	csrw	sscratch, zero
-	/* 3. C: hart_secondary_main(struct hart *). */
+	/* 3. C: hyp_secondary_main(struct hart *), in main.c. */
 	mv	a0, a1
-	call	hart_secondary_main
+	call	hyp_secondary_main
 4:	wfi
 	j	4b
 

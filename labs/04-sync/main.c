@@ -121,6 +121,20 @@ static void guest_dtb_build(int nvcpus)
 	       config.nvcpus, isa, size, GUEST_DTB_GPA);
 }
 
+/* For hart_park_until: the boot hart has created the VM. */
+static int hyp_vm_exists(void *arg)
+{
+	(void)arg;
+	return vm_get() != NULL;
+}
+
+/* For hart_park_until: vCPU arg has an entry point and may run. */
+static int hyp_vcpu_runnable(void *arg)
+{
+	return vcpu_get_state(arg) == VCPU_RUNNABLE;
+}
+
+/* The boot hart enters C here (entry.S, _start), with the firmware's device tree. */
 void hyp_main(uint64_t hartid, uint64_t fdt)
 {
 	hart_init_boot(hartid); /* tp: this hart's struct hart */
@@ -155,4 +169,24 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	printf("hyp: starting vCPU 0 on hart %lu at guest-physical 0x%lx\n", hartid,
 	       GUEST_ENTRY);
 	vcpu_run(vcpu0);
+}
+
+/*
+ * Every other hart, started by hart_start_secondaries, enters C here
+ * (entry.S, secondary_entry), on its own stack, with tp = h.
+ */
+void hyp_secondary_main(struct hart *h)
+{
+	hart_online(h);
+	hart_wait_released(h); /* after the boot hart's IPI test */
+	torture_run(h->index, hart_count_online());
+
+	/* The seed's rendezvous: wait until the boot hart made the VM, add our vCPU. */
+	hart_park_until(h, hyp_vm_exists, NULL);
+	h->vcpu = vm_add_vcpu(vm_get(), (uint64_t)h->index);
+	hart_ipi_boot(); /* the boot hart waits for every vCPU: tell it */
+
+	/* A vCPU has no entry point until it is made runnable (the seed's PoweredOff). */
+	hart_park_until(h, hyp_vcpu_runnable, h->vcpu);
+	vcpu_run(h->vcpu);
 }

@@ -25,12 +25,13 @@
 /* VS-level interrupts go straight to the guest (hideleg). */
 #define HIDELEG_GUEST ((1UL << IRQ_VS_SOFT) | (1UL << IRQ_VS_TIMER) | (1UL << IRQ_VS_EXT))
 
-void vcpu_init(struct vcpu *v, uint64_t id, const struct gstage *g)
+void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm, const struct gstage *g)
 {
 	memset(v, 0, sizeof(*v));
 	v->lock = (struct spinlock)SPINLOCK_INIT("vcpu");
 	v->state = VCPU_POWERED_OFF;
 	v->id = id;
+	v->vm = vm;
 	v->gstage = g;
 }
 

@@ -6,7 +6,7 @@
 #define VCPU_H
 
 /* Offsets for trap.S; checked against the C struct below. */
-#define VCPU_GUEST_REG(n) (8 * (n))      /* guest x0..x31 */
+#define VCPU_GUEST_REG(n) (8 * (n)) /* guest x0..x31 */
 #define VCPU_HOST_REG(n) (256 + 8 * (n)) /* hypervisor ra, sp, gp, tp, s0..s11 */
 
 #ifndef __ASSEMBLER__
@@ -32,7 +32,7 @@ enum {
 
 struct vcpu_context {
 	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
-	uint64_t host[16];  /* the hypervisor's ra, sp, gp, tp, s0..s11 */
+	uint64_t host[16]; /* the hypervisor's ra, sp, gp, tp, s0..s11 */
 };
 _Static_assert(offsetof(struct vcpu_context, guest) == VCPU_GUEST_REG(0), "trap.S");
 _Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S");
@@ -47,24 +47,39 @@ enum vcpu_state {
 	VCPU_RUNNING,
 };
 
-struct vcpu {
-	struct vcpu_context ctx; /* first: sscratch points here in the guest */
-	struct spinlock lock;    /* guards state */
-	enum vcpu_state state;
-	uint64_t id;                 /* the guest's hart id, given in a0 */
-	const struct gstage *gstage; /* the guest's memory */
-	uint64_t pc;                 /* where the guest resumes */
-	uint64_t guest_spp;          /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+struct vm;
 
+/*
+ * A virtual hart. Each group of fields says who may touch it, as xv6's
+ * struct proc does; "the owner" is the physical hart that runs the vCPU.
+ */
+struct vcpu {
+	struct vcpu_context ctx; /* first: sscratch points here in the guest; the owner's */
+
+	/* lock guards state: every read and every change is made under it. */
+	struct spinlock lock;
+	enum vcpu_state state;
+
+	/* Set by vcpu_init before vm_add_vcpu publishes the vCPU; read-only after. */
+	uint64_t id; /* the guest's hart id, given in a0 */
+	struct vm *vm; /* the VM it belongs to */
+	const struct gstage *gstage; /* the VM's memory: vm->gstage, so vcpu.c needs no vm.h */
+
+	/*
+	 * The owner's. vcpu_power_on writes pc and a0, a1 of ctx under lock
+	 * while the vCPU is PoweredOff; the owner takes lock before it runs it.
+	 */
+	uint64_t pc; /* where the guest resumes */
+	uint64_t guest_spp; /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
 	/* Why the guest last stopped (read from the CSRs at exit). */
 	uint64_t scause, stval, htval, htinst;
-
 	/* Its VS-level CSRs, loaded into the hart before the first entry. */
 	uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
 };
 
-/* Creates the vCPU, PoweredOff: it has registers but no entry point yet. */
-void vcpu_init(struct vcpu *v, uint64_t id, const struct gstage *g);
+/* Creates vCPU id of vm, PoweredOff: it has registers but no entry point yet. */
+void vcpu_init(struct vcpu *v, uint64_t id, struct vm *vm,
+	       const struct gstage *g);
 
 /* PoweredOff -> Runnable: it will enter the guest at pc with a0 = id, a1 = arg. */
 void vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg);

@@ -15,7 +15,7 @@
 #include "lib.h"
 #include "vm.h"
 
-static struct vm the_vm;        /* the one VM */
+static struct vm the_vm; /* the one VM */
 static struct vm *vm_published; /* NULL until the_vm is ready */
 static struct vcpu vcpus[HYP_MAX_HARTS];
 
@@ -31,7 +31,7 @@ struct vm *vm_create(const struct gstage *g, int nvcpus)
 		panic("vm_create: the VM exists already\n");
 	the_vm.lock = (struct ticketlock)TICKETLOCK_INIT("vm");
 	the_vm.gstage = g;
-	the_vm.nvcpus_expected = nvcpus;
+	the_vm.nvcpus = nvcpus;
 	/* Everything above is written before the pointer is published. */
 	__atomic_store_n(&vm_published, &the_vm, __ATOMIC_RELEASE);
 	printf("hyp: VM created for %d vCPUs\n", nvcpus);
@@ -43,7 +43,7 @@ struct vcpu *vm_add_vcpu(struct vm *vm, uint64_t id)
 {
 	struct vcpu *v = &vcpus[id];
 
-	vcpu_init(v, id, vm->gstage);
+	vcpu_init(v, id, vm, vm->gstage);
 	ticket_lock(&vm->lock);
 	if (vm->vcpus[id] != NULL)
 		panic("vm_add_vcpu: vCPU %lu added twice\n", id);
@@ -68,12 +68,12 @@ int vm_vcpus_in(struct vm *vm)
 static int vm_all_in(void *arg)
 {
 	struct vm *vm = arg;
-	return vm_vcpus_in(vm) == vm->nvcpus_expected;
+	return vm_vcpus_in(vm) == vm->nvcpus;
 }
 
 void vm_wait_vcpus(struct vm *vm)
 {
 	hart_park_until(hart_self(), vm_all_in, vm);
 	printf("hyp: all %d of %d vCPUs in: the VM may run\n", vm_vcpus_in(vm),
-	       vm->nvcpus_expected);
+	       vm->nvcpus);
 }

@@ -14,12 +14,24 @@
 #include "spinlock.h"
 #include "vcpu.h"
 
+/* Each group of fields says who may touch it. */
 struct vm {
-	struct ticketlock lock;            /* guards vcpus[] */
+	/* Set by vm_create before it publishes the VM (vm_get); read-only after. */
+	int nvcpus; /* its size: one vCPU per online hart */
+	const struct gstage *gstage; /* the guest's memory */
+
+	/*
+	 * lock guards the writes of vcpus[], during the rendezvous
+	 * (vm_add_vcpu). Once every vCPU is in, no entry changes again, and
+	 * vcpus[] is read without the lock: the boot hart saw all the adds
+	 * (vm_wait_vcpus' load-acquire of inited_vcpus), and a secondary runs
+	 * its vCPU only after the boot hart released it.
+	 */
+	struct ticketlock lock;
 	struct vcpu *vcpus[HYP_MAX_HARTS]; /* by vCPU id */
-	int nvcpus_expected;               /* one per online hart */
-	uint32_t inited_vcpus;             /* atomic: vCPUs added so far */
-	const struct gstage *gstage;       /* the guest's memory */
+
+	/* Atomic: vCPUs added so far (INITED_VCPUS), amoadd-release by each adder. */
+	uint32_t inited_vcpus;
 };
 
 /* The VM, or NULL until the boot hart has created it. */

@@ -18,12 +18,12 @@ continue
 # expect: ^Thread \d hit Breakpoint 1, vm_add_vcpu \(vm=.*<the_vm>, id=.*[0-3]\) at labs/04-sync/vm\.c:\d+$
 bt
 # expect: ^#0  vm_add_vcpu \(
-# expect: ^#1  0x[0-9a-f]+ in (hart_secondary_main|hyp_main) \(
+# expect: ^#1  0x[0-9a-f]+ in (hyp_secondary_main|hyp_main) \(
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vm_add_vcpu \(
 p *vm
-# expect: = \{lock = \{next = 0, owner = 0, name = 0x[0-9a-f]+ "vm", holder = -1\}, vcpus = \{0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0\}, nvcpus_expected = 4, inited_vcpus = 0, gstage = 0x[0-9a-f]+ <guest_gstage>\}$
+# expect: = \{nvcpus = 4, gstage = 0x[0-9a-f]+ <guest_gstage>, lock = \{next = 0, owner = 0, name = 0x[0-9a-f]+ "vm", holder = -1\}, vcpus = \{0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0, 0x0\}, inited_vcpus = 0\}$
 continue
 # expect: ^Thread \d hit Breakpoint 1, vm_add_vcpu \(vm=.*<the_vm>, id=.*[0-3]\)
 p vm->inited_vcpus
@@ -53,7 +53,7 @@ info threads
 p vm_published->inited_vcpus
 # expect: = 4$
 p *vm_published
-# expect: = \{lock = \{next = 4, owner = 4, name = 0x[0-9a-f]+ "vm", holder = -1\}, vcpus = \{0x[0-9a-f]+ <vcpus>, 0x[0-9a-f]+ <vcpus\+544>, 0x[0-9a-f]+ <vcpus\+1088>, 0x[0-9a-f]+ <vcpus\+1632>, 0x0, 0x0, 0x0, 0x0\}, nvcpus_expected = 4, inited_vcpus = 4, gstage = 0x[0-9a-f]+ <guest_gstage>\}$
+# expect: = \{nvcpus = 4, gstage = 0x[0-9a-f]+ <guest_gstage>, lock = \{next = 4, owner = 4, name = 0x[0-9a-f]+ "vm", holder = -1\}, vcpus = \{0x[0-9a-f]+ <vcpus>, 0x[0-9a-f]+ <vcpus\+552>, 0x[0-9a-f]+ <vcpus\+1104>, 0x[0-9a-f]+ <vcpus\+1656>, 0x0, 0x0, 0x0, 0x0\}, inited_vcpus = 4\}$
 
 # The guest powers off: the secondaries sleep, each waiting for its vCPU.
 break machine_poweroff
@@ -63,7 +63,7 @@ continue
 info threads
 # expect 4: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* machine_poweroff \(\)
-# expect 3: \[halted \]\) hart_park_until \(h=.*<harts\+(56|112|168)>, done=.*<hart_vcpu_runnable>, arg=.*<vcpus\+(544|1088|1632)>\) at labs/04-sync/hart\.c:\d+$
+# expect 3: \[halted \]\) hart_park_until \(h=.*<harts\+(56|112|168)>, done=.*<hyp_vcpu_runnable>, arg=.*<vcpus\+(552|1104|1656)>\) at labs/04-sync/hart\.c:\d+$
 bt
 # expect: ^#0  machine_poweroff \(\)
 # expect: ^#1  0x[0-9a-f]+ in vsbi_srst \(
@@ -71,12 +71,12 @@ eval "thread %d", $_thread % 4 + 1
 # expect: ^#0  hart_park_until \(
 bt
 # expect: ^#0  hart_park_until \(
-# expect: ^#1  0x[0-9a-f]+ in hart_secondary_main \(
+# expect: ^#1  0x[0-9a-f]+ in hyp_secondary_main \(
 # expect: ^#2  0x[0-9a-f]+ in secondary_entry \(\)
 frame 0
 # expect: ^#0  hart_park_until \(
 p *h
-# expect: = \{stack_top = [1-9]\d+, hartid = [0-3], index = [1-3], online = 1, entries = 1, wakeups = \d+, intr_depth = 0, intr_was_on = 0, vcpu = 0x[0-9a-f]+ <vcpus\+(544|1088|1632)>\}$
+# expect: = \{stack_top = [1-9]\d+, hartid = [0-3], index = [1-3], online = 1, wakeups = \d+, entries = 1, intr_depth = 0, intr_was_on = 0, vcpu = 0x[0-9a-f]+ <vcpus\+(552|1104|1656)>\}$
 p h->vcpu->state
 # expect: = VCPU_POWERED_OFF$
 p h->vcpu->id == h->index

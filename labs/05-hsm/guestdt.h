@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 struct guestdt_config {
-	int nvcpus;           /* cpu@0 .. cpu@(nvcpus-1) */
-	const char *isa;      /* each vCPU's ISA, as guestdt_isa writes it */
+	int nvcpus; /* cpu@0 .. cpu@(nvcpus-1) */
+	const char *isa; /* each vCPU's ISA, as guestdt_isa writes it */
 	const char *mmu_type; /* e.g. "riscv,sv48" */
-	uint32_t timebase;    /* Hz, copied from the host */
+	uint32_t timebase; /* Hz, copied from the host */
 	uint64_t mem_base, mem_size;
-	const char *bootargs;              /* /chosen/bootargs */
+	const char *bootargs; /* /chosen/bootargs */
 	uint64_t initrd_start, initrd_end; /* guest-physical; both 0 for none */
 };
 

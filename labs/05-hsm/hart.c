@@ -18,10 +18,7 @@
 #include "param.h"
 #include "riscv.h"
 #include "sbi.h"
-#include "torture.h"
 #include "trap.h"
-#include "vcpu.h"
-#include "vm.h"
 
 extern char secondary_entry[];
 
@@ -29,7 +26,7 @@ struct hart harts[HYP_MAX_HARTS];
 static int nharts;
 static uint8_t hart_stacks[HYP_MAX_HARTS][HART_STACK_SIZE] __attribute__((aligned(16)));
 static uint64_t ticks_per_ms;
-static int released;    /* set by the boot hart: parked secondaries may go on */
+static int released; /* set by the boot hart: parked secondaries may go on */
 static int nharts_used; /* harts online when released, numbered 0.. */
 
 static void hart_set_self(struct hart *h)
@@ -46,16 +43,34 @@ void hart_init_boot(uint64_t hartid)
 }
 
 /*
- * Waits until *word reaches value, or timeout_ms passes. The load-acquire
- * pairs with the store-release of the hart that changes *word, so what that
- * hart wrote before it is visible here after.
+ * Whether h is online: lw; fence, pairing with the store-release that
+ * publishes it (hart_online), so that what the
+ * hart wrote before is seen too.
  */
-static int hart_wait_for(const void *word, int is_u64, uint64_t value, uint64_t timeout_ms)
+static int hart_is_online(const struct hart *h)
+{
+	return __atomic_load_n(&h->online, __ATOMIC_ACQUIRE);
+}
+
+/* What hart_wait_for() waits on: the two fields a hart publishes. */
+enum hart_field {
+	HART_ONLINE,
+	HART_WAKEUPS
+};
+
+/*
+ * Waits until h's field reaches value, or timeout_ms passes. Returns 0, or
+ * -1 on timeout. Each read is a load-acquire: it pairs with the hart's
+ * store-release of the field, so what the hart wrote before is visible
+ * here after.
+ */
+static int hart_wait_for(const struct hart *h, enum hart_field field, uint64_t value,
+			 uint64_t timeout_ms)
 {
 	uint64_t start = csr_read(time);
 	for (;;) {
-		uint64_t v = is_u64 ? __atomic_load_n((const uint64_t *)word, __ATOMIC_ACQUIRE)
-				    : (uint64_t)__atomic_load_n((const int *)word, __ATOMIC_ACQUIRE);
+		uint64_t v = field == HART_ONLINE ? (uint64_t)hart_is_online(h)
+						  : __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE);
 		if (v >= value)
 			return 0;
 		if (csr_read(time) - start > timeout_ms * ticks_per_ms)
@@ -88,8 +103,7 @@ static void hart_explain_missing(void)
 		return;
 	int stuck = 0;
 	for (int i = 1; i < nharts; i++) {
-		/* Plain read: the wait for it is over, and it only says "skip". */
-		if (harts[i].online)
+		if (hart_is_online(&harts[i]))
 			continue;
 		struct sbiret st = sbi_hart_get_status(harts[i].hartid);
 		if (st.error == SBI_SUCCESS && st.value == SBI_HSM_STATE_START_PENDING) {
@@ -128,7 +142,7 @@ int hart_start_secondaries(const struct platform *p)
 			       h->hartid, r.error);
 			continue;
 		}
-		if (hart_wait_for(&h->online, 0, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
+		if (hart_wait_for(h, HART_ONLINE, 1, HART_ONLINE_TIMEOUT_MS) != 0) {
 			printf("hyp: error: hart %lu did not come online within %d ms\n", h->hartid,
 			       HART_ONLINE_TIMEOUT_MS);
 			continue;
@@ -159,12 +173,12 @@ void hart_ipi_all(void)
 	for (;;) {
 		uint64_t base = UINT64_MAX, mask = 0;
 		for (int i = 1; i < nharts; i++)
-			if (harts[i].online && !sent[i] && harts[i].hartid < base)
+			if (hart_is_online(&harts[i]) && !sent[i] && harts[i].hartid < base)
 				base = harts[i].hartid;
 		if (base == UINT64_MAX)
 			return;
 		for (int i = 1; i < nharts; i++) {
-			if (harts[i].online && !sent[i] && harts[i].hartid - base < 64) {
+			if (hart_is_online(&harts[i]) && !sent[i] && harts[i].hartid - base < 64) {
 				mask |= 1UL << (harts[i].hartid - base);
 				sent[i] = 1;
 			}
@@ -178,26 +192,28 @@ void hart_ipi_test(void)
 	/* One hart at a time: each must wake, count, and go back to sleep. */
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
-		if (!h->online)
+		if (!hart_is_online(h))
 			continue;
 		sbi_send_ipi(1, h->hartid);
-		if (hart_wait_for(&h->wakeups, 1, 1, HART_ONLINE_TIMEOUT_MS) != 0)
+		if (hart_wait_for(h, HART_WAKEUPS, 1, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu did not wake up on its IPI\n", h->hartid);
 		else
-			printf("hyp: IPI to hart %lu: woken, %lu wake-up\n", h->hartid, h->wakeups);
+			printf("hyp: IPI to hart %lu: woken, %lu wake-up\n", h->hartid,
+			       __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE));
 	}
 	/* Then all together: each must count exactly one more. */
 	hart_ipi_all();
 	int woken = 0, total = 0;
 	for (int i = 1; i < nharts; i++) {
 		struct hart *h = &harts[i];
-		if (!h->online)
+		if (!hart_is_online(h))
 			continue;
 		total++;
-		if (hart_wait_for(&h->wakeups, 1, 2, HART_ONLINE_TIMEOUT_MS) != 0)
+		if (hart_wait_for(h, HART_WAKEUPS, 2, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu missed the broadcast IPI\n", h->hartid);
 		else if (__atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE) != 2)
-			printf("hyp: error: hart %lu woke %lu times for 2 IPIs\n", h->hartid, h->wakeups);
+			printf("hyp: error: hart %lu woke %lu times for 2 IPIs\n", h->hartid,
+			       __atomic_load_n(&h->wakeups, __ATOMIC_ACQUIRE));
 		else
 			woken++;
 	}
@@ -221,9 +237,6 @@ void hart_park_until(struct hart *h, int (*done)(void *arg), void *arg)
 	 */
 	csr_set(sie, 1UL << IRQ_S_SOFT);
 	for (;;) {
-		/* A parked vCPU's hart still does the fences others ask of it. */
-		if (h->vcpu != NULL)
-			vcpu_handle_requests(h->vcpu);
 		/*
 		 * Check before sleeping. An IPI sent after done() became true
 		 * stays pending in sip until cleared below, so the wfi after a
@@ -268,18 +281,7 @@ void hart_release_secondaries(void)
 	hart_ipi_all();
 }
 
-static int hart_vm_exists(void *arg)
-{
-	(void)arg;
-	return vm_get() != NULL;
-}
-
-static int hart_vcpu_runnable(void *arg)
-{
-	return vcpu_get_state(arg) == VCPU_RUNNABLE;
-}
-
-void hart_secondary_main(struct hart *h)
+void hart_online(struct hart *h)
 {
 	trap_init(); /* stvec is per hart */
 	h->entries++;
@@ -289,33 +291,15 @@ void hart_secondary_main(struct hart *h)
 	 * this hart set up before.
 	 */
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
+}
+
+void hart_wait_released(struct hart *h)
+{
 	/* Parked until the boot hart has finished its IPI test. */
 	hart_park_until(h, hart_is_released, NULL);
 	if (h->index < 0) {
 		printf("hyp: hart %lu came online too late: not used\n", h->hartid);
 		hart_park_until(h, NULL, NULL);
-	}
-
-	torture_run(h->index, hart_count_online());
-
-	/* The rendezvous (seed point 5a): wait until the boot hart made the VM. */
-	hart_park_until(h, hart_vm_exists, NULL);
-	struct vm *vm = vm_get();
-	h->vcpu = vm_add_vcpu(vm, (uint64_t)h->index);
-	hart_ipi_boot(); /* the boot hart waits for every vCPU: tell it */
-
-	hart_run_vcpu(h);
-}
-
-void hart_run_vcpu(struct hart *h)
-{
-	for (;;) {
-		/*
-		 * Seed point 6: a vCPU has no entry point until the guest gives it
-		 * one with hart_start. Sleep until then, and after each hart_stop.
-		 */
-		hart_park_until(h, hart_vcpu_runnable, h->vcpu);
-		vcpu_run(h->vcpu);
 	}
 }
 

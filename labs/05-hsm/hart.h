@@ -17,15 +17,27 @@
 
 #include "platform.h"
 
+/* Each group of fields says who may touch it, as xv6's struct proc does. */
 struct hart {
+	/*
+	 * Set by the boot hart before it starts the hart (index again before
+	 * it releases the secondaries); read-only for the hart after that.
+	 */
 	uint64_t stack_top; /* first: entry.S loads sp from it */
 	uint64_t hartid;
-	int index;         /* 0 is the boot hart; from lab 04 on, the vCPU id */
-	int online;        /* set by the hart, with a store-release */
-	int entries;       /* times it came through secondary_entry */
-	uint64_t wakeups;  /* IPIs it saw in its park loop */
-	int intr_depth;    /* intr_push_off() nesting */
-	int intr_was_on;   /* sstatus.SIE before the outermost push */
+	int index; /* 0 is the boot hart; from lab 04 on, the vCPU id */
+
+	/*
+	 * Written by the hart itself, published with a store-release; other
+	 * harts read them with a load-acquire (hart_is_online, hart_wait_for).
+	 */
+	int online; /* it came online; what it wrote before is visible */
+	uint64_t wakeups; /* IPIs it saw in its park loop */
+
+	/* The hart's own; others read entries only after a load-acquire of online. */
+	int entries; /* times it came through secondary_entry */
+	int intr_depth; /* intr_push_off() nesting */
+	int intr_was_on; /* sstatus.SIE before the outermost push */
 	struct vcpu *vcpu; /* the vCPU this hart runs */
 };
 _Static_assert(offsetof(struct hart, stack_top) == HART_STACK_TOP, "entry.S");
@@ -77,11 +89,17 @@ uint64_t hart_ticks_per_ms(void);
 /* How many harts are in use: those online when the secondaries were released. */
 int hart_count_online(void);
 
-/* Runs this hart's vCPU whenever the guest has started it, for ever. */
-void hart_run_vcpu(struct hart *h) __attribute__((noreturn));
+/*
+ * On a started hart, its first steps in C: its own trap vector, one more
+ * entry counted, and "online" published for the boot hart.
+ */
+void hart_online(struct hart *h);
 
-/* Where a secondary hart enters C, from entry.S. */
-void hart_secondary_main(struct hart *h) __attribute__((noreturn));
+/*
+ * On a secondary: parks until the boot hart releases the secondaries. A
+ * hart that came online too late to be counted stays parked for good.
+ */
+void hart_wait_released(struct hart *h);
 
 #endif
 #endif

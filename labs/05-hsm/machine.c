@@ -24,9 +24,14 @@ void machine_poweroff(void)
 
 void machine_fail(void)
 {
+	/*
+	 * Any hart may fail, even two at once: amoadd.w, so that exactly one
+	 * goes on to the store, and a second caller, or the first after the
+	 * store faulted, halts here.
+	 */
 	static int failing;
-	if (failing++)
-		machine_halt(); /* the store below faulted: stop here */
+	if (__atomic_fetch_add(&failing, 1, __ATOMIC_RELAXED))
+		machine_halt(); /* someone is failing the machine already */
 	/*
 	 * SBI SRST has no way to say "exit with an error", so write QEMU's test
 	 * device directly. On a machine without it this store faults or is

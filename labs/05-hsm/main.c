@@ -34,7 +34,10 @@ static int ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end
 	return a < b_end && b < a_end;
 }
 
-/* Maps guest RAM in the G-stage table and turns G-stage translation on. */
+/*
+ * Maps guest RAM in the G-stage table. Each hart turns translation on when
+ * it runs a vCPU (vcpu_load).
+ */
 static void guest_memory_init(void)
 {
 	uint64_t hpa_end = GUEST_RAM_HPA + GUEST_RAM_SIZE;
@@ -54,14 +57,6 @@ static void guest_memory_init(void)
 			     GUEST_RAM_SIZE, PTE_R | PTE_W | PTE_X);
 	if (err != GSTAGE_OK)
 		panic("gstage_map of guest RAM failed: %d\n", err);
-
-	uint64_t hgatp = gstage_hgatp(&guest_gstage, 0);
-	csr_write(hgatp, hgatp);
-	/* hgatp.MODE is WARL: a hart without Sv39x4 reads back another mode. */
-	if ((csr_read(hgatp) & HGATP_MODE_MASK) != HGATP_MODE_SV39X4)
-		panic("this hart does not support Sv39x4 G-stage translation\n");
-	/* Drop any G-stage translations cached before the table existed. */
-	hfence_gvma_all();
 
 	printf("hyp: guest RAM: guest-physical 0x%lx-0x%lx -> host-physical 0x%lx-0x%lx (%lu MiB)\n",
 	       GUEST_RAM_BASE, GUEST_RAM_BASE + GUEST_RAM_SIZE,
@@ -157,6 +152,39 @@ static void guest_dtb_build(int nvcpus)
 	       config.nvcpus, isa, size, GUEST_DTB_GPA);
 }
 
+/* For hart_park_until: the boot hart has created the VM. */
+static int hyp_vm_exists(void *arg)
+{
+	(void)arg;
+	return vm_get() != NULL;
+}
+
+/*
+ * For hart_park_until, on the hart of vCPU arg, at each wake-up: carry out
+ * what other harts asked of the vCPU (a parked vCPU's hart still does the
+ * fences they wait for), then say whether it has an entry point and may run.
+ */
+static int hyp_vcpu_runnable(void *arg)
+{
+	vcpu_handle_requests(arg);
+	return vcpu_get_state(arg) == VCPU_RUNNABLE;
+}
+
+/*
+ * Every hart's last loop, the boot hart's too: a vCPU has no entry point
+ * until the guest gives it one with hart_start (the seed's PoweredOff).
+ * Sleep until then, run it, and sleep again after each hart_stop.
+ */
+static void hyp_run_vcpu(struct hart *h) __attribute__((noreturn));
+static void hyp_run_vcpu(struct hart *h)
+{
+	for (;;) {
+		hart_park_until(h, hyp_vcpu_runnable, h->vcpu);
+		vcpu_run(h->vcpu);
+	}
+}
+
+/* The boot hart enters C here (entry.S, _start), with the firmware's device tree. */
 void hyp_main(uint64_t hartid, uint64_t fdt)
 {
 	hart_init_boot(hartid); /* tp: this hart's struct hart */
@@ -191,5 +219,23 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	printf("hyp: starting vCPU 0 on hart %lu at guest-physical 0x%lx\n", hartid,
 	       GUEST_ENTRY);
 	/* From here every hart is alike: it runs its vCPU when the guest starts it. */
-	hart_run_vcpu(hart_self());
+	hyp_run_vcpu(hart_self());
+}
+
+/*
+ * Every other hart, started by hart_start_secondaries, enters C here
+ * (entry.S, secondary_entry), on its own stack, with tp = h.
+ */
+void hyp_secondary_main(struct hart *h)
+{
+	hart_online(h);
+	hart_wait_released(h); /* after the boot hart's IPI test */
+	torture_run(h->index, hart_count_online());
+
+	/* The seed's rendezvous: wait until the boot hart made the VM, add our vCPU. */
+	hart_park_until(h, hyp_vm_exists, NULL);
+	h->vcpu = vm_add_vcpu(vm_get(), (uint64_t)h->index);
+	hart_ipi_boot(); /* the boot hart waits for every vCPU: tell it */
+
+	hyp_run_vcpu(h);
 }

@@ -12,29 +12,29 @@
 
 /* What became of one cpu node. */
 enum platform_cpu_use {
-	CPU_USED,       /* we run on this hart */
-	CPU_DISABLED,   /* status is not "okay" */
-	CPU_NO_H,       /* its ISA has no 'h': it cannot run guests */
+	CPU_USED, /* we run on this hart */
+	CPU_DISABLED, /* status is not "okay" */
+	CPU_NO_H, /* its ISA has no 'h': it cannot run guests */
 	CPU_OVER_LIMIT, /* more harts than HYP_MAX_HARTS */
 };
 
 struct platform_cpu {
-	uint64_t hartid;        /* from the node's reg */
+	uint64_t hartid; /* from the node's reg */
 	char isa[HART_ISA_MAX]; /* as riscv,isa spells it, e.g. "rv64imafdch_zicsr_..." */
 	enum platform_cpu_use use;
 };
 
 struct platform {
-	int ncpus;                                   /* cpu nodes in the tree */
+	int ncpus; /* cpu nodes in the tree */
 	struct platform_cpu cpus[PLATFORM_MAX_CPUS]; /* the first ones, in tree order */
-	int nharts;                                  /* harts we use, boot hart first */
-	int over_limit;                              /* usable harts left out: HYP_MAX_HARTS */
+	int nharts; /* harts we use, boot hart first */
+	int over_limit; /* usable harts left out: HYP_MAX_HARTS */
 	uint64_t hartids[HYP_MAX_HARTS];
 	uint32_t timebase; /* Hz */
 	char mmu_type[16]; /* the boot hart's, e.g. "riscv,sv48" */
 	uint64_t boot_hartid;
-	char boot_isa[HART_ISA_MAX];       /* the boot hart's ISA, as in cpus[] */
-	uint64_t mem_base, mem_size;       /* the first /memory range */
+	char boot_isa[HART_ISA_MAX]; /* the boot hart's ISA, as in cpus[] */
+	uint64_t mem_base, mem_size; /* the first /memory range */
 	uint64_t initrd_start, initrd_end; /* /chosen: QEMU's -initrd, or 0 */
 };
 

@@ -15,12 +15,12 @@
 struct spinlock {
 	uint32_t locked;
 	const char *name; /* for messages */
-	int64_t holder;   /* hart id of the holder, -1 when free */
+	int64_t holder; /* hart id of the holder, -1 when free */
 };
 
 /* Ticket lock: take a number, wait until it is served. First come, first served. */
 struct ticketlock {
-	uint32_t next;  /* the next ticket to hand out */
+	uint32_t next; /* the next ticket to hand out */
 	uint32_t owner; /* the ticket being served */
 	const char *name;
 	int64_t holder;

@@ -22,7 +22,7 @@
 static struct spinlock spin = SPINLOCK_INIT("torture spinlock");
 static struct ticketlock ticket = TICKETLOCK_INIT("torture ticket lock");
 static struct barrier barrier;
-static uint64_t counter;               /* the shared one */
+static uint64_t counter; /* the shared one */
 static uint64_t counts[HYP_MAX_HARTS]; /* each hart's own additions */
 
 /* Read, pause, write: a wide window for a lost update if the lock fails. */

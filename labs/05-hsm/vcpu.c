@@ -29,22 +29,25 @@
 
 static void vcpu_timer_fired(void);
 
-void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, const struct gstage *g)
+void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm,
+	       const struct gstage *g)
 {
 	memset(v, 0, sizeof(*v));
 	v->lock = (struct spinlock)SPINLOCK_INIT("vcpu");
 	v->state = VCPU_POWERED_OFF;
 	v->id = id;
 	v->hartid = hartid;
+	v->vm = vm;
 	v->gstage = g;
 }
 
-int vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
+enum vcpu_state vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
 {
 	spin_lock(&v->lock);
-	if (v->state != VCPU_POWERED_OFF) {
+	enum vcpu_state found = v->state;
+	if (found != VCPU_POWERED_OFF) {
 		spin_unlock(&v->lock);
-		return -1;
+		return found;
 	}
 	/* A fresh start: no registers, no CSRs, no interrupt from before. */
 	memset(&v->ctx.guest, 0, sizeof(v->ctx.guest));
@@ -58,16 +61,32 @@ int vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
 	__atomic_store_n(&v->ipi_pending, 0, __ATOMIC_RELAXED);
 	v->state = VCPU_RUNNABLE;
 	spin_unlock(&v->lock);
-	return 0;
+	return found;
 }
 
-enum vcpu_state vcpu_set_state(struct vcpu *v, enum vcpu_state s)
+enum vcpu_state vcpu_change_state(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
 {
 	spin_lock(&v->lock);
-	enum vcpu_state old = v->state;
-	v->state = s;
+	enum vcpu_state found = v->state;
+	if (found == from)
+		v->state = to;
 	spin_unlock(&v->lock);
-	return old;
+	return found;
+}
+
+static const char *vcpu_state_name(enum vcpu_state s)
+{
+	static const char *const names[] = { "PoweredOff", "Runnable", "Running", "Suspended",
+					     "Stopping" };
+	return s < ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+void vcpu_own_change(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
+{
+	enum vcpu_state found = vcpu_change_state(v, from, to);
+	if (found != from)
+		panic("vcpu_own_change: vCPU %lu is %s, not %s\n", v->id, vcpu_state_name(found),
+		      vcpu_state_name(from));
 }
 
 /* Wakes the hart that runs v, unless that is this hart. */
@@ -152,12 +171,25 @@ enum vcpu_state vcpu_get_state(struct vcpu *v)
 	return s;
 }
 
+/*
+ * Turns on G-stage translation of g on this hart: the one place that writes
+ * hgatp, on whichever hart runs a vCPU.
+ */
+static void vcpu_set_gstage(const struct gstage *g)
+{
+	csr_write(hgatp, gstage_hgatp(g, 0));
+	/* hgatp.MODE is WARL: a hart without Sv39x4 reads back another mode. */
+	if ((csr_read(hgatp) & HGATP_MODE_MASK) != HGATP_MODE_SV39X4)
+		panic("hart %lu does not support Sv39x4 G-stage translation\n", hart_self()->hartid);
+	/* Drop any G-stage translations cached before the table existed. */
+	hfence_gvma_all();
+}
+
 /* Puts this vCPU's VS-level state and our delegation settings in the hart. */
 static void vcpu_load(struct vcpu *v)
 {
 	/* The VM's memory, on whichever hart this vCPU runs. */
-	csr_write(hgatp, gstage_hgatp(v->gstage, 0));
-	hfence_gvma_all();
+	vcpu_set_gstage(v->gstage);
 	hfence_vvma_all(); /* a new start: nothing of an earlier guest run */
 	/*
 	 * Other harts kick this one with IPIs, and the guest's timer deadline is
@@ -268,11 +300,8 @@ static void vcpu_handle_exit(struct vcpu *v)
 
 void vcpu_run(struct vcpu *v)
 {
-	spin_lock(&v->lock);
-	if (v->state != VCPU_RUNNABLE)
-		panic("vcpu_run: vCPU %lu is not runnable\n", v->id);
-	v->state = VCPU_RUNNING;
-	spin_unlock(&v->lock);
+	/* START_PENDING -> STARTED: we are about to enter the guest. */
+	vcpu_own_change(v, VCPU_RUNNABLE, VCPU_RUNNING);
 
 	vcpu_load(v);
 	for (;;) {
@@ -284,7 +313,7 @@ void vcpu_run(struct vcpu *v)
 			csr_clear(sie, 1UL << IRQ_S_TIMER);
 			csr_write(hvip, 0);
 			/* STOP_PENDING -> STOPPED: only now may hart_start restart it. */
-			vcpu_set_state(v, VCPU_POWERED_OFF);
+			vcpu_own_change(v, VCPU_STOPPING, VCPU_POWERED_OFF);
 			return;
 		}
 		/* sret goes to sepc, in V=1 (hstatus.SPV), VS or VU (sstatus.SPP). */

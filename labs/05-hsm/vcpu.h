@@ -6,7 +6,7 @@
 #define VCPU_H
 
 /* Offsets for trap.S; checked against the C struct below. */
-#define VCPU_GUEST_REG(n) (8 * (n))      /* guest x0..x31 */
+#define VCPU_GUEST_REG(n) (8 * (n)) /* guest x0..x31 */
 #define VCPU_HOST_REG(n) (256 + 8 * (n)) /* hypervisor ra, sp, gp, tp, s0..s11 */
 
 #ifndef __ASSEMBLER__
@@ -32,7 +32,7 @@ enum {
 
 struct vcpu_context {
 	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
-	uint64_t host[16];  /* the hypervisor's ra, sp, gp, tp, s0..s11 */
+	uint64_t host[16]; /* the hypervisor's ra, sp, gp, tp, s0..s11 */
 };
 _Static_assert(offsetof(struct vcpu_context, guest) == VCPU_GUEST_REG(0), "trap.S");
 _Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S");
@@ -52,43 +52,83 @@ enum vcpu_state {
 	VCPU_STOPPING,
 };
 
+struct vm;
+
+/*
+ * A virtual hart. Each group of fields says who may touch it, as xv6's
+ * struct proc does; "the owner" is the physical hart that runs the vCPU
+ * (hartid).
+ */
 struct vcpu {
-	struct vcpu_context ctx; /* first: sscratch points here in the guest */
-	struct spinlock lock;    /* guards state */
+	/*
+	 * First: sscratch points here in the guest. Follows the rule of the
+	 * last group (the owner's, or the starter's under lock).
+	 */
+	struct vcpu_context ctx;
+
+	/* Set by vcpu_init before vm_add_vcpu publishes the vCPU; read-only after. */
+	uint64_t id; /* the guest's hart id, given in a0 */
+	uint64_t hartid; /* the physical hart that runs it: the owner */
+	struct vm *vm; /* the VM it belongs to (vsbi.c reaches the others through it) */
+	const struct gstage *gstage; /* the VM's memory: vm->gstage, so vcpu.c needs no vm.h */
+
+	/* lock guards state: every read and every change is made under it. */
+	struct spinlock lock;
 	enum vcpu_state state;
-	uint64_t hartid; /* the physical hart that runs it */
 
 	/*
-	 * Requests from other harts, carried out by this vCPU's own hart the
-	 * next time it traps or wakes (vcpu_handle_requests).
+	 * Atomics: requests from other harts, carried out by the owner the
+	 * next time it traps or wakes (vcpu_handle_requests). Each access
+	 * names the one it pairs with.
 	 */
-	uint32_t ipi_pending;        /* raise the guest's supervisor software interrupt */
-	uint64_t fences_asked;       /* fence requests made (amoadd by the askers) */
-	uint64_t fences_done;        /* the last fences_asked value carried out */
-	uint64_t id;                 /* the guest's hart id, given in a0 */
-	const struct gstage *gstage; /* the guest's memory */
-	uint64_t pc;                 /* where the guest resumes */
-	uint64_t guest_spp;          /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+	uint32_t ipi_pending; /* raise the guest's supervisor software interrupt */
+	uint64_t fences_asked; /* fence requests made (amoadd by the askers) */
+	uint64_t fences_done; /* the last fences_asked carried out (stored by the owner) */
 
+	/*
+	 * The owner's, while the vCPU is not PoweredOff. While it is, the hart
+	 * that starts it writes ctx.guest, pc, guest_spp and the VS CSRs under
+	 * lock (vcpu_power_on); the owner takes lock before it runs the vCPU
+	 * (vcpu_run's change to Running), and so sees them.
+	 */
+	uint64_t pc; /* where the guest resumes */
+	uint64_t guest_spp; /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+	/*
+	 * Set by an SBI call that moved or stopped the vCPU (hart_stop, a
+	 * non-retentive suspend): vsbi_handle then writes no a0/a1 and does
+	 * not step past the ecall (OpenSBI's skip_regs_update).
+	 */
+	int sbi_no_return;
 	/* Why the guest last stopped (read from the CSRs at exit). */
 	uint64_t scause, stval, htval, htinst;
-
 	/* Its VS-level CSRs, loaded into the hart before the first entry. */
 	uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
 };
 
-/* Creates the vCPU for physical hart hartid, PoweredOff: no entry point yet. */
-void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, const struct gstage *g);
+/* Creates vCPU id of vm for physical hart hartid, PoweredOff: no entry point yet. */
+void vcpu_init(struct vcpu *v, uint64_t id, uint64_t hartid, struct vm *vm,
+	       const struct gstage *g);
 
 /*
  * PoweredOff -> Runnable, the HSM start: it will enter the guest at pc with
- * a0 = id, a1 = arg, vsatp = 0 and vsstatus.SIE = 0. Returns 0, or -1 if the
- * vCPU was not PoweredOff. The caller then wakes the vCPU's hart.
+ * a0 = id, a1 = arg, vsatp = 0 and vsstatus.SIE = 0. Returns the state it
+ * found: VCPU_POWERED_OFF if it started the vCPU, else the state that kept
+ * it from starting, unchanged. The caller then wakes the vCPU's hart.
  */
-int vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg);
+enum vcpu_state vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg);
 
-/* Sets v's state (under its lock) and returns the old one. */
-enum vcpu_state vcpu_set_state(struct vcpu *v, enum vcpu_state s);
+/*
+ * from -> to, under v's lock, if v is in state from. Returns the state it
+ * found: from if the change was made (as OpenSBI's
+ * __sbi_hsm_hart_change_state compares and swaps).
+ */
+enum vcpu_state vcpu_change_state(struct vcpu *v, enum vcpu_state from, enum vcpu_state to);
+
+/*
+ * from -> to on the vCPU's own hart, which alone moves it out of every state
+ * but PoweredOff: finding another state is a hypervisor bug, and panics.
+ */
+void vcpu_own_change(struct vcpu *v, enum vcpu_state from, enum vcpu_state to);
 
 /* Asks v's hart to raise the guest's software interrupt on v. */
 void vcpu_request_ipi(struct vcpu *v);

@@ -15,9 +15,6 @@
 #include "vm.h"
 #include "vsbi.h"
 
-/* Not an SBI error: the handler moved or stopped the vCPU, so no return values. */
-#define VSBI_NO_RETURN 1
-
 /* Suspend types (SBI HSM hart_suspend): the two defaults; the rest we refuse. */
 #define SUSPEND_RETENTIVE 0x00000000UL
 #define SUSPEND_NON_RETENTIVE 0x80000000UL
@@ -201,7 +198,7 @@ static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	(void)v;
-	if (fid != 0)
+	if (fid != SBI_TIME_SET_TIMER)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	/* BEGIN SOLUTION (lab 5): take back a pending timer interrupt, set the new deadline */
 	csr_clear(hvip, 1UL << IRQ_VS_TIMER);
@@ -214,9 +211,9 @@ static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a)
  * The vCPUs that hart_mask and hart_mask_base name (bit i is vCPU base + i;
  * base = -1 is every vCPU), as a mask of vCPU ids. -1 if any is not a vCPU.
  */
-static int vsbi_hart_set(uint64_t mask, uint64_t base, uint64_t *set)
+static int vsbi_hart_set(const struct vm *vm, uint64_t mask, uint64_t base, uint64_t *set)
 {
-	int n = vm_get()->nvcpus_expected;
+	int n = vm->nvcpus;
 
 	*set = 0;
 	if (base == -1UL) {
@@ -237,15 +234,14 @@ static int vsbi_hart_set(uint64_t mask, uint64_t base, uint64_t *set)
 static struct sbiret vsbi_ipi(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	uint64_t set;
-	(void)v;
 	if (fid != SBI_IPI_SEND)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
-	if (vsbi_hart_set(a[0], a[1], &set) != 0)
+	if (vsbi_hart_set(v->vm, a[0], a[1], &set) != 0)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 	/* BEGIN SOLUTION (lab 5): ask each vCPU of the set for a software interrupt */
 	for (int id = 0; id < 64; id++)
 		if (set & (1UL << id))
-			vcpu_request_ipi(vm_get()->vcpus[id]);
+			vcpu_request_ipi(v->vm->vcpus[id]);
 	/* END SOLUTION (lab 5) */
 	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
@@ -258,27 +254,32 @@ static struct sbiret vsbi_ipi(struct vcpu *v, uint64_t fid, const uint64_t *a)
 static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	uint64_t set, tickets[HYP_MAX_HARTS];
-	struct vm *vm = vm_get();
+	struct vm *vm = v->vm;
 
-	if (fid > 2)
+	if (fid > SBI_RFENCE_SFENCE_VMA_ASID)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
-	if (vsbi_hart_set(a[0], a[1], &set) != 0)
+	if (vsbi_hart_set(v->vm, a[0], a[1], &set) != 0)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 	/* Ask every target first, then wait: the fences run in parallel. */
-	for (int id = 0; id < vm->nvcpus_expected; id++)
+	for (int id = 0; id < vm->nvcpus; id++)
 		if (set & (1UL << id))
 			tickets[id] = vcpu_request_fence(vm->vcpus[id]);
-	for (int id = 0; id < vm->nvcpus_expected; id++)
+	for (int id = 0; id < vm->nvcpus; id++)
 		if (set & (1UL << id))
 			vcpu_fence_wait(vm->vcpus[id], tickets[id], v);
 	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
-/* 1 if the guest may run code at gpa: guest RAM, executable. */
+/*
+ * Checks that the guest may run code at gpa: guest RAM, executable, as
+ * vsbi_guest_check() checks data. Returns 0 if so, else -1.
+ */
 static int vsbi_guest_code(const struct vcpu *v, uint64_t gpa)
 {
 	uint64_t hpa, perm;
-	return gstage_translate(v->gstage, gpa, &hpa, &perm) == 0 && (perm & PTE_X);
+	if (gstage_translate(v->gstage, gpa, &hpa, &perm) != 0 || !(perm & PTE_X))
+		return -1;
+	return 0;
 }
 
 static long vsbi_hsm_state(enum vcpu_state s)
@@ -305,12 +306,12 @@ static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 
 	if (type != SUSPEND_RETENTIVE && type != SUSPEND_NON_RETENTIVE)
 		return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-	if (type == SUSPEND_NON_RETENTIVE && !vsbi_guest_code(v, resume))
+	if (type == SUSPEND_NON_RETENTIVE && vsbi_guest_code(v, resume) != 0)
 		return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
 
-	vcpu_set_state(v, VCPU_SUSPENDED);
+	vcpu_own_change(v, VCPU_RUNNING, VCPU_SUSPENDED);
 	vcpu_wait_interrupt(v); /* the physical hart sleeps in wfi meanwhile */
-	vcpu_set_state(v, VCPU_RUNNING);
+	vcpu_own_change(v, VCPU_SUSPENDED, VCPU_RUNNING);
 	if (type == SUSPEND_RETENTIVE)
 		return (struct sbiret){ SBI_SUCCESS, 0 };
 
@@ -321,26 +322,37 @@ static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 	v->ctx.guest[REG_A1] = opaque;
 	csr_write(vsatp, 0);
 	csr_clear(vsstatus, SSTATUS_SIE);
-	return (struct sbiret){ VSBI_NO_RETURN, 0 };
+	v->sbi_no_return = 1;
+	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
 /* HSM: the guest starts, stops, suspends and watches its own vCPUs. */
 static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
-	struct vm *vm = vm_get();
+	struct vm *vm = v->vm;
 	uint64_t id = a[0];
 
 	switch (fid) {
 	case SBI_HSM_HART_START: {
 		/* BEGIN SOLUTION (lab 5): check the hart and address, power the vCPU on, wake its hart */
-		if (id >= (uint64_t)vm->nvcpus_expected)
+		if (id >= (uint64_t)vm->nvcpus)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
-		if (!vsbi_guest_code(v, a[1]))
+		if (vsbi_guest_code(v, a[1]) != 0)
 			return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
 		struct vcpu *target = vm->vcpus[id];
 		/* STOPPED -> START_PENDING, under the target's lock. */
-		if (vcpu_power_on(target, a[1], a[2]) != 0)
+		enum vcpu_state found = vcpu_power_on(target, a[1], a[2]);
+		/*
+		 * Not STOPPED: the SBI specification (v2.0, "HSM Hart Start
+		 * Errors") names one case, a STARTED hart: ALREADY_AVAILABLE. A
+		 * hart on its way in or out (START_PENDING, STOP_PENDING) or
+		 * SUSPENDED cannot be started now either: INVALID_PARAM, as
+		 * OpenSBI answers for its own harts (sbi_hsm_hart_start, 1.1-1.5.1).
+		 */
+		if (found == VCPU_RUNNING)
 			return (struct sbiret){ SBI_ERR_ALREADY_AVAILABLE, 0 };
+		if (found != VCPU_POWERED_OFF)
+			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 		/* Its hart sleeps in wfi until this IPI; then it runs it (STARTED). */
 		sbi_send_ipi(1, target->hartid);
 		return (struct sbiret){ SBI_SUCCESS, 0 };
@@ -348,10 +360,11 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	}
 	case SBI_HSM_HART_STOP:
 		/* STARTED -> STOP_PENDING; vcpu_run() makes it STOPPED on its way out. */
-		vcpu_set_state(v, VCPU_STOPPING);
-		return (struct sbiret){ VSBI_NO_RETURN, 0 };
+		vcpu_own_change(v, VCPU_RUNNING, VCPU_STOPPING);
+		v->sbi_no_return = 1;
+		return (struct sbiret){ SBI_SUCCESS, 0 };
 	case SBI_HSM_HART_GET_STATUS:
-		if (id >= (uint64_t)vm->nvcpus_expected)
+		if (id >= (uint64_t)vm->nvcpus)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 		return (struct sbiret){ SBI_SUCCESS, vsbi_hsm_state(vcpu_get_state(vm->vcpus[id])) };
 	case SBI_HSM_HART_SUSPEND:
@@ -368,13 +381,14 @@ int vsbi_handle(struct vcpu *v)
 	int i = vsbi_find(eid);
 	struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
 
+	v->sbi_no_return = 0;
 	if (i >= 0)
 		ret = vsbi_extensions[i].handler(v, fid, &regs[REG_A0]);
-	if (ret.error == VSBI_NO_RETURN)
+	if (v->sbi_no_return)
 		return 0;
 	regs[REG_A0] = (uint64_t)ret.error;
 	/* Legacy extensions (0x00-0x0f) leave every register but a0 alone. */
-	if (eid > 0x0f)
+	if (eid > SBI_EXT_LEGACY_LAST)
 		regs[REG_A1] = (uint64_t)ret.value;
 	return 1;
 }

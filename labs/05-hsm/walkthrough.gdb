@@ -20,26 +20,26 @@ bt
 # expect: ^#1  0x[0-9a-f]+ in vsbi_handle \(
 # expect: ^#2  0x[0-9a-f]+ in vcpu_handle_exit \(
 # expect: ^#3  vcpu_run \(
-# expect: ^#4  0x[0-9a-f]+ in hart_run_vcpu \(h=0x[0-9a-f]+ <harts>\)
-# expect: ^#5  0x[0-9a-f]+ in hyp_main \(
+# expect: ^#4  0x[0-9a-f]+ in hyp_run_vcpu \(h=0x[0-9a-f]+ <harts>\)
+# expect: ^#5  (0x[0-9a-f]+ in )?hyp_main \(
 # expect: ^#6  0x[0-9a-f]+ in image_start \(\)
 p/x a[0]@3
 # expect: ^\$1 = \{0x1, 0x802[0-9a-f]{5}, 0x8[0-7][0-9a-f]{6}\}$
 info threads
 # expect 2: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vsbi_hsm \(
-# expect 1: \[halted \]\) hart_park_until \(arg=0x[0-9a-f]+ <vcpus\+576>, done=<optimized out>, h=0x[0-9a-f]+ <harts\+56>\)
+# expect 1: \[halted \]\) hart_park_until \(h=(h@entry=)?0x[0-9a-f]+ <harts\+56>, done=(done@entry=)?0x[0-9a-f]+ <hyp_vcpu_runnable>, arg=0x[0-9a-f]+ <vcpus\+584>\)
 
 # Hart B: the target wakes, in vcpu_run for vCPU 1.
 delete
 break vcpu_run if v->id == 1
 # expect: ^Breakpoint 2 at 0x[0-9a-f]+: file labs/05-hsm/vcpu\.c, line \d+\.$
 continue
-# expect: ^Thread \d hit Breakpoint 2, vcpu_run \(v=0x[0-9a-f]+ <vcpus\+576>\) at labs/05-hsm/vcpu\.c:\d+$
+# expect: ^Thread \d hit Breakpoint 2, vcpu_run \(v=0x[0-9a-f]+ <vcpus\+584>\) at labs/05-hsm/vcpu\.c:\d+$
 bt
 # expect: ^#0  vcpu_run \(
-# expect: ^#1  0x[0-9a-f]+ in hart_run_vcpu \(h=.*<harts\+56>\)
-# expect: ^#2  0x[0-9a-f]+ in hart_secondary_main \(
+# expect: ^#1  0x[0-9a-f]+ in hyp_run_vcpu \(h=.*<harts\+56>\)
+# expect: ^#2  (0x[0-9a-f]+ in )?hyp_secondary_main \(
 # expect: ^#3  0x[0-9a-f]+ in secondary_entry \(\)
 info threads
 # expect 2: ^[ *] +\d +Thread 1\.\d \(CPU#\d

@@ -1,6 +1,9 @@
 /*
  * fuzz_fdt.c: libFuzzer's entry point for the device-tree code of lab 02
- * (labs/02-dtb/fdt.c, platform.c, guestdt.c). See the Makefile to run it.
+ * (labs/02-dtb/fdt.c, platform.c, guestdt.c), and of lab 05, whose
+ * platform.c also reads /chosen's initrd and whose guestdt.c writes it into
+ * the guest's tree: the Makefile builds it once for each, with LAB_NUMBER.
+ * See the Makefile to run it.
  *
  * Each input is a blob in a buffer of exactly its size (libFuzzer copies
  * it into one), so AddressSanitizer sees any read past its end. fdt_check
@@ -24,9 +27,9 @@
 #include "param.h"
 #include "platform.h"
 
-#define WALK_MAX_DEPTH 64  /* deeper nodes are not visited: the harness recurses */
+#define WALK_MAX_DEPTH 64 /* deeper nodes are not visited: the harness recurses */
 #define WALK_MAX_NODES 512 /* nor more nodes than this: keeps one input fast */
-#define NAMES_MAX 64       /* property names tried on each node */
+#define NAMES_MAX 64 /* property names tried on each node */
 
 /* A promise of fdt.h, platform.h or guestdt.h did not hold for this input. */
 static void promise_broken(const char *what)
@@ -161,6 +164,41 @@ static void check_platform(const struct platform *p, uint64_t boot)
 	PROMISE(used == p->nharts);
 }
 
+#if LAB_NUMBER >= 5
+/*
+ * What platform_read promises of /chosen's initrd when it succeeds: never
+ * backwards, and none without a linux,initrd-start.
+ */
+static void check_initrd(const uint8_t *fdt, const struct platform *p)
+{
+	int chosen = fdt_subnode(fdt, 0, "chosen"), len;
+
+	PROMISE(p->initrd_end >= p->initrd_start);
+	if (chosen < 0 || fdt_prop(fdt, chosen, "linux,initrd-start", &len) == NULL)
+		PROMISE(p->initrd_start == 0 && p->initrd_end == 0);
+}
+
+/* The guest's /chosen names the initrd, in two cells each, if it has a byte. */
+static void check_guest_initrd(const uint8_t *guest, const struct guestdt_config *c)
+{
+	int chosen = fdt_subnode(guest, 0, "chosen"), len;
+	uint64_t start, end;
+
+	PROMISE(chosen > 0);
+	if (c->initrd_end > c->initrd_start) {
+		PROMISE(fdt_prop(guest, chosen, "linux,initrd-start", &len) != NULL && len == 8);
+		PROMISE(fdt_prop(guest, chosen, "linux,initrd-end", &len) != NULL && len == 8);
+		PROMISE(fdt_prop_cells(guest, chosen, "linux,initrd-start", 0, 2, &start) == 0 &&
+			start == c->initrd_start);
+		PROMISE(fdt_prop_cells(guest, chosen, "linux,initrd-end", 0, 2, &end) == 0 &&
+			end == c->initrd_end);
+	} else {
+		PROMISE(fdt_prop(guest, chosen, "linux,initrd-start", &len) == NULL);
+		PROMISE(fdt_prop(guest, chosen, "linux,initrd-end", &len) == NULL);
+	}
+}
+#endif
+
 /* The guest's tree from what platform_read learned: fdt_check takes it. */
 static void build_guest(const struct platform *p)
 {
@@ -186,11 +224,19 @@ static void build_guest(const struct platform *p)
 		.mem_base = p->mem_base,
 		.mem_size = p->mem_size,
 		.bootargs = "console=hvc0 earlycon=sbi",
+#if LAB_NUMBER >= 5
+		/* main.c moves it first; where to does not matter to the writer. */
+		.initrd_start = p->initrd_start,
+		.initrd_end = p->initrd_end,
+#endif
 	};
 	int size = guestdt_build(buf, sizeof(buf), &c);
 	PROMISE(size > 0 && size <= (int)sizeof(buf));
 	PROMISE(fdt_check(buf, (uint64_t)size) == 0);
 	PROMISE(fdt_subnode(buf, 0, "cpus") > 0);
+#if LAB_NUMBER >= 5
+	check_guest_initrd(buf, &c);
+#endif
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -219,6 +265,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			PROMISE(why != NULL);
 		} else {
 			check_platform(&p, boots[b]);
+#if LAB_NUMBER >= 5
+			check_initrd(data, &p);
+#endif
 			build_guest(&p);
 		}
 		if (b == 0 && p.ncpus > 0) {

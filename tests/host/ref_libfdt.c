@@ -331,6 +331,43 @@ static void ref_read_memory(const void *fdt, struct ref_platform *r)
 		r->error = "/memory";
 }
 
+#if LAB_NUMBER >= 5
+/*
+ * A number of 1 or 2 cells, read as Linux reads /chosen's initrd
+ * (of_read_number(prop, len / 4)): the bytes after the last whole cell do
+ * not count. -1 for any other number of cells.
+ */
+static int ref_number(const fdt32_t *v, int len, uint64_t *out)
+{
+	if (len / 4 == 1)
+		*out = fdt32_ld(v);
+	else if (len / 4 == 2)
+		*out = (uint64_t)fdt32_ld(v) << 32 | fdt32_ld(v + 1);
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * /chosen's linux,initrd-start and -end. No start: no initrd, whatever
+ * else /chosen holds. A start: an end too, each a number of 1 or 2 cells,
+ * and not before the start.
+ */
+static void ref_read_initrd(const void *fdt, struct ref_platform *r)
+{
+	int start_len, end_len;
+	int chosen = fdt_subnode_offset(fdt, 0, "chosen");
+	const fdt32_t *start = chosen < 0 ? NULL
+					  : fdt_getprop(fdt, chosen, "linux,initrd-start", &start_len);
+	if (start == NULL)
+		return;
+	const fdt32_t *end = fdt_getprop(fdt, chosen, "linux,initrd-end", &end_len);
+	if (end == NULL || ref_number(start, start_len, &r->initrd_start) != 0 ||
+	    ref_number(end, end_len, &r->initrd_end) != 0 || r->initrd_end < r->initrd_start)
+		r->error = "/chosen has a broken linux,initrd-start/end";
+}
+#endif
+
 void ref_platform_read(const void *fdt, uint64_t boot_hartid, struct ref_platform *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -338,10 +375,14 @@ void ref_platform_read(const void *fdt, uint64_t boot_hartid, struct ref_platfor
 	ref_read_cpus(fdt, boot_hartid, r);
 	if (r->error == NULL)
 		ref_read_memory(fdt, r);
+#if LAB_NUMBER >= 5
+	if (r->error == NULL)
+		ref_read_initrd(fdt, r);
+#endif
 }
 
-uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, int len,
-			  size_t *size)
+/* A copy of fdt in a buffer with room for edits of len bytes each, or NULL. */
+static uint8_t *ref_open(const void *fdt, int len)
 {
 	int room = (int)fdt_totalsize(fdt) + 64 * (len + 64) + 4096;
 	uint8_t *buf = malloc((size_t)room);
@@ -349,20 +390,22 @@ uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, 
 		free(buf);
 		return NULL;
 	}
-	int cpus = fdt_path_offset(buf, "/cpus"), node, err = cpus < 0 ? cpus : 0;
-	if (err == 0) {
-		fdt_for_each_subnode(node, buf, cpus) {
-			const char *type = ref_string(buf, node, "device_type");
-			if (type == NULL || strcmp(type, "cpu") != 0)
-				continue;
-			if (value != NULL)
-				err = fdt_setprop(buf, node, name, value, len);
-			else if (fdt_getprop(buf, node, name, NULL) != NULL)
-				err = fdt_delprop(buf, node, name);
-			if (err != 0)
-				break;
-		}
-	}
+	return buf;
+}
+
+/* Sets node's property name to value, or deletes it where there is one if value is NULL. */
+static int ref_setprop(uint8_t *buf, int node, const char *name, const void *value, int len)
+{
+	if (value != NULL)
+		return fdt_setprop(buf, node, name, value, len);
+	if (fdt_getprop(buf, node, name, NULL) != NULL)
+		return fdt_delprop(buf, node, name);
+	return 0;
+}
+
+/* The edited tree buf (if err is 0) packed, in a buffer of exactly its size; frees buf. */
+static uint8_t *ref_close(uint8_t *buf, int err, size_t *size)
+{
 	uint8_t *tree = NULL;
 	if (err == 0 && fdt_pack(buf) == 0) {
 		*size = fdt_totalsize(buf);
@@ -372,4 +415,37 @@ uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, 
 	}
 	free(buf);
 	return tree;
+}
+
+uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, int len,
+			  size_t *size)
+{
+	uint8_t *buf = ref_open(fdt, len);
+	if (buf == NULL)
+		return NULL;
+	int cpus = fdt_path_offset(buf, "/cpus"), node, err = cpus < 0 ? cpus : 0;
+	if (err == 0) {
+		fdt_for_each_subnode(node, buf, cpus) {
+			const char *type = ref_string(buf, node, "device_type");
+			if (type == NULL || strcmp(type, "cpu") != 0)
+				continue;
+			err = ref_setprop(buf, node, name, value, len);
+			if (err != 0)
+				break;
+		}
+	}
+	return ref_close(buf, err, size);
+}
+
+uint8_t *ref_chosen_setprop(const void *fdt, const char *name, const void *value, int len,
+			    size_t *size)
+{
+	uint8_t *buf = ref_open(fdt, len);
+	if (buf == NULL)
+		return NULL;
+	int chosen = fdt_subnode_offset(buf, 0, "chosen");
+	if (chosen == -FDT_ERR_NOTFOUND)
+		chosen = fdt_add_subnode(buf, 0, "chosen");
+	int err = chosen < 0 ? chosen : ref_setprop(buf, chosen, name, value, len);
+	return ref_close(buf, err, size);
 }

@@ -51,11 +51,12 @@ const char *ref_lenient_reason(const void *fdt, size_t size);
  * alone from the rules platform.h states, not from platform.c. When a tree
  * has several problems, the one reported is the first platform_read meets:
  * /cpus, then each cpu in tree order, then the timebase and the harts, then
- * /memory.
+ * /memory, then (from lab 05 on: LAB_NUMBER, given by the Makefile) /chosen's
+ * initrd.
  */
 struct ref_cpu {
 	uint64_t hartid;
-	char use;               /* 'U' used, 'D' disabled, 'N' no H extension, 'O' over the limit */
+	char use; /* 'U' used, 'D' disabled, 'N' no H extension, 'O' over the limit */
 	char isa[HART_ISA_MAX]; /* as one riscv,isa string, from either binding */
 };
 
@@ -68,6 +69,9 @@ struct ref_platform {
 	uint32_t timebase;
 	const char *mmu_type; /* "" if no used cpu has one */
 	uint64_t mem_base, mem_size;
+#if LAB_NUMBER >= 5
+	uint64_t initrd_start, initrd_end; /* 0 and 0 for none */
+#endif
 };
 
 /*
@@ -83,5 +87,9 @@ void ref_platform_read(const void *fdt, uint64_t boot_hartid, struct ref_platfor
  */
 uint8_t *ref_cpus_setprop(const void *fdt, const char *name, const void *value, int len,
 			  size_t *size);
+
+/* The same for the one node /chosen, made if the tree has none. */
+uint8_t *ref_chosen_setprop(const void *fdt, const char *name, const void *value, int len,
+			    size_t *size);
 
 #endif

@@ -104,9 +104,9 @@ static int root_used(const struct gstage *g)
 /* What table_scan found. */
 struct scan {
 	char seen[POOL_MAX]; /* seen[k]: some entry points to pool table k */
-	int tables;          /* pool tables reached from the root */
-	int leaves[3];       /* leaves found at each level */
-	char problem[200];   /* the first bad entry, or "" if there is none */
+	int tables; /* pool tables reached from the root */
+	int leaves[3]; /* leaves found at each level */
+	char problem[200]; /* the first bad entry, or "" if there is none */
 };
 
 /* Returns k if address is pool table k, one gstage_map handed out, or -1. */
@@ -271,8 +271,8 @@ static void test_gstage_guest_ram(void)
 	CHECK_MAPPED(&g, 0x80000000, 0x90000000, PTE_RWX, 1); /* the first byte */
 	CHECK_MAPPED(&g, 0x84000123, 0x94000123, PTE_RWX, 1); /* the middle */
 	CHECK_MAPPED(&g, 0x87ffffff, 0x97ffffff, PTE_RWX, 1); /* the last byte */
-	CHECK_UNMAPPED(&g, 0x88000000);                       /* one past the end */
-	CHECK_UNMAPPED(&g, 0x7fffffff);                       /* one before */
+	CHECK_UNMAPPED(&g, 0x88000000); /* one past the end */
+	CHECK_UNMAPPED(&g, 0x7fffffff); /* one before */
 	CHECK_TABLE_OK(&g);
 	table_free(&g);
 }
@@ -551,9 +551,9 @@ static void test_gstage_hgatp(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(vmids); i++) {
 		uint64_t h = gstage_hgatp(&g, vmids[i]);
-		CHECK_EQ_U64(h >> 60, 8);                        /* MODE: Sv39x4 */
-		CHECK_EQ_U64((h >> 58) & 3, 0);                  /* bits 59:58: zero */
-		CHECK_EQ_U64((h >> 44) & 0x3fff, vmids[i]);      /* VMID */
+		CHECK_EQ_U64(h >> 60, 8); /* MODE: Sv39x4 */
+		CHECK_EQ_U64((h >> 58) & 3, 0); /* bits 59:58: zero */
+		CHECK_EQ_U64((h >> 44) & 0x3fff, vmids[i]); /* VMID */
 		CHECK_EQ_U64(h & ((1UL << 44) - 1), root >> 12); /* PPN of the root */
 	}
 	table_free(&g);
@@ -671,11 +671,11 @@ static void test_gstage_random(void)
 		const struct ref_map *m = &maps[rng_below(n)];
 		uint64_t gpa;
 		switch (i % 5) {
-		case 0: gpa = rng_below(GPA_LIMIT); break;        /* anywhere */
+		case 0: gpa = rng_below(GPA_LIMIT); break; /* anywhere */
 		case 1: gpa = m->gpa + rng_below(m->size); break; /* inside */
-		case 2: gpa = m->gpa - 1; break;                  /* just before */
-		case 3: gpa = m->gpa + m->size - 1; break;        /* the last byte */
-		default: gpa = m->gpa + m->size; break;           /* just after */
+		case 2: gpa = m->gpa - 1; break; /* just before */
+		case 3: gpa = m->gpa + m->size - 1; break; /* the last byte */
+		default: gpa = m->gpa + m->size; break; /* just after */
 		}
 
 		const struct ref_map *want = ref_find(maps, n, gpa);

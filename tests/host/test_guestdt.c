@@ -1,6 +1,9 @@
 /*
  * test_guestdt.c: the guest's device tree (labs/02-dtb/guestdt.c), read
- * back with libfdt and decompiled by dtc.
+ * back with libfdt and decompiled by dtc. The Makefile builds it once for
+ * each lab whose guestdt.c is not a copy of the lab before's, with
+ * LAB_NUMBER: test_guestdt for lab 02, test_guestdt_lab05 for lab 05, whose
+ * guest's /chosen also names the initrd.
  *
  *   guestdt_trees       1 to 8 vCPUs: libfdt's fdt_check_full accepts each
  *                       tree, dtc decompiles it, and it says what the
@@ -12,6 +15,8 @@
  *                       QEMU 10's ISA, ISAs the writer refuses
  *   guestdt_isa         the ISA the guest is told about: the filter, on
  *                       QEMU 7.2's and QEMU 10's and others, and small buffers
+ *   guestdt_initrd      (lab 05) the initrd in /chosen, in two cells: below
+ *                       and above 4 GiB, through dtc; none when it is empty
  *
  * Buffers are malloc'ed to exactly the size guestdt_build is given, so
  * AddressSanitizer sees a write past the end. The decompiled trees are left
@@ -151,6 +156,22 @@ static void check_guest_tree(const uint8_t *fdt, int size, const struct guestdt_
 	int chosen = fdt_path_offset(fdt, "/chosen");
 	if (CHECK(chosen >= 0))
 		CHECK_PROP_STR(fdt, chosen, "bootargs", c->bootargs);
+#if LAB_NUMBER >= 5
+	/* The initrd, in two cells each, if it has a byte; else neither property. */
+	if (chosen >= 0) {
+		int start_len = -1, end_len = -1;
+		const fdt64_t *start = fdt_getprop(fdt, chosen, "linux,initrd-start", &start_len);
+		const fdt64_t *end = fdt_getprop(fdt, chosen, "linux,initrd-end", &end_len);
+		if (c->initrd_end > c->initrd_start) {
+			if (CHECK(start != NULL && start_len == 8))
+				CHECK_EQ_U64(fdt64_ld(start), c->initrd_start);
+			if (CHECK(end != NULL && end_len == 8))
+				CHECK_EQ_U64(fdt64_ld(end), c->initrd_end);
+		} else {
+			CHECK(start == NULL && end == NULL);
+		}
+	}
+#endif
 
 	int cpus = fdt_path_offset(fdt, "/cpus");
 	if (!CHECK(cpus >= 0))
@@ -314,27 +335,32 @@ static void test_guestdt_trees(void)
 	}
 }
 
-/* Every size below the tree's: -1, with nothing written past the buffer. */
+/* Every size below c's tree's: -1, with nothing written past the buffer. */
+static void check_too_small(const struct guestdt_config *c)
+{
+	int size;
+	uint8_t *fdt = build(c, &size);
+	if (fdt == NULL)
+		return;
+	for (int small = 0; small < size; small++) {
+		/* Size 0 passes NULL: any write at all crashes. */
+		uint8_t *buf = small > 0 ? malloc((size_t)small) : NULL;
+		int got = guestdt_build(buf, (uint32_t)small, c);
+		free(buf);
+		if (!CHECK_EQ_U64(got, -1)) {
+			printf("    %d vCPUs, a buffer of %d bytes (the tree has %d)\n", c->nvcpus,
+			       small, size);
+			break;
+		}
+	}
+	free(fdt);
+}
+
 static void test_guestdt_too_small(void)
 {
 	for (int n = 1; n <= HYP_MAX_HARTS; n++) {
 		struct guestdt_config c = config_for(n);
-		int size;
-		uint8_t *fdt = build(&c, &size);
-		if (fdt == NULL)
-			continue;
-		for (int small = 0; small < size; small++) {
-			/* Size 0 passes NULL: any write at all crashes. */
-			uint8_t *buf = small > 0 ? malloc((size_t)small) : NULL;
-			int got = guestdt_build(buf, (uint32_t)small, &c);
-			free(buf);
-			if (!CHECK_EQ_U64(got, -1)) {
-				printf("    %d vCPUs, a buffer of %d bytes (the tree has %d)\n", n, small,
-				       size);
-				break;
-			}
-		}
-		free(fdt);
+		check_too_small(&c);
 	}
 }
 
@@ -501,10 +527,70 @@ static void test_guestdt_isa(void)
 	}
 }
 
+#if LAB_NUMBER >= 5
+/* dtc's text of the tree it decompiled into build/host/name.dts holds want. */
+static void check_dts_has(const char *name, const char *want)
+{
+	char path[4096];
+	size_t size = 0;
+	snprintf(path, sizeof(path), "%s/%s.dts", blob_dir(), name);
+	uint8_t *text = blob_read(path, &size);
+	if (!CHECK(text != NULL))
+		return;
+	char *s = malloc(size + 1);
+	memcpy(s, text, size);
+	s[size] = '\0';
+	if (!CHECK(strstr(s, want) != NULL))
+		printf("    %s has no line \"%s\"\n", path, want);
+	free(s);
+	free(text);
+}
+
+static void test_guestdt_initrd(void)
+{
+	/* Lab 05's README (section 7): 503808 bytes just below the guest's tree. */
+	struct guestdt_config c = config_for(4);
+	c.initrd_start = 0x87d85000;
+	c.initrd_end = 0x87e00000;
+	int size;
+	uint8_t *fdt = build(&c, &size);
+	if (fdt != NULL) {
+		check_guest_tree(fdt, size, &c);
+		check_dtc(fdt, size, "guestdt-initrd");
+		check_dts_has("guestdt-initrd", "linux,initrd-start = <0x00 0x87d85000>;");
+		check_dts_has("guestdt-initrd", "linux,initrd-end = <0x00 0x87e00000>;");
+	}
+	free(fdt);
+	check_too_small(&c);
+
+	/* Above 4 GiB, one byte long: both cells of each. */
+	c.initrd_start = 0x2087654321;
+	c.initrd_end = 0x2087654322;
+	fdt = build(&c, &size);
+	if (fdt != NULL)
+		check_guest_tree(fdt, size, &c);
+	free(fdt);
+
+	/* Empty, and backwards: no initrd for the guest (check_guest_tree looks). */
+	uint64_t empty[][2] = { { 0x87e00000, 0x87e00000 }, { 0x87e00000, 0x87d85000 } };
+	for (size_t i = 0; i < ARRAY_SIZE(empty); i++) {
+		c.initrd_start = empty[i][0];
+		c.initrd_end = empty[i][1];
+		fdt = build(&c, &size);
+		if (fdt != NULL)
+			check_guest_tree(fdt, size, &c);
+		free(fdt);
+	}
+}
+#endif
+
 const struct check_test check_tests[] = {
 	{ "guestdt_trees", test_guestdt_trees },
 	{ "guestdt_too_small", test_guestdt_too_small },
 	{ "guestdt_options", test_guestdt_options },
 	{ "guestdt_isa", test_guestdt_isa },
+#if LAB_NUMBER >= 5
+	{ "guestdt_initrd", test_guestdt_initrd },
+#endif
 	{ NULL, NULL },
 };
