@@ -301,7 +301,7 @@ $(DTB_DIR)/%.dtb: $(DTB_DIR)/virt-smp4.dts grader/dtb/edit.py
 
 # What the grader boots the labs with: the test guests, the other payload,
 # the crafted device trees and Linux. It builds them in its own checkout,
-# also when it grades another (grader/gradelib.py).
+# also when it grades another (grader/runner.py).
 support: guest $(B)/payloads/hello.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
 # One lab and everything its grader cases boot; then `make qemu-cmd` prints
 # the exact QEMU command of a case.

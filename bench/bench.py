@@ -20,12 +20,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grader"))
 import gradelib  # noqa: E402  (found through the path set just above)
+import runner  # noqa: E402
 
 OUT = os.path.join(ROOT, "build", "bench")
 GUEST = "build/bench/guest.bin"
@@ -53,7 +53,7 @@ def die(message):
 
 
 def make(*args):
-    ok, out = gradelib.make(ROOT, *args)
+    ok, out = runner.make(ROOT, *args)
     if not ok:
         die(f"make {' '.join(args)} failed:\n{out}")
     return out
@@ -69,36 +69,13 @@ def qemu_cmd(lab, smp, extra="", **variables):
 
 
 def boot(cmd, timeout=BOOT_TIMEOUT, on_line=None):
-    """Runs the shell command cmd (a QEMU) in its own process group, stdin
-    /dev/null, and reads its console line by line; on_line(line, seconds
-    since start) sees each line as it comes. After timeout seconds the group
-    is killed. Returns (lines, exit status, timed out)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, shell=True, cwd=ROOT, start_new_session=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    gradelib._running.add(proc.pid)  # so that Ctrl-C ends it (end_runs_on_signals)
-    expired = threading.Event()
-
-    def expire():
-        expired.set()
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
-    timer = threading.Timer(timeout, expire)
-    timer.start()
-    lines = []
-    for raw in proc.stdout:
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n").replace("\r", "")
-        lines.append(line)
-        if on_line is not None:
-            on_line(line, time.monotonic() - start)
-    status = proc.wait()
-    timer.cancel()
-    gradelib._running.discard(proc.pid)
-    proc.stdout.close()
-    return lines, status, expired.is_set()
+    """Runs the shell command cmd (a QEMU) as the grader runs a boot
+    (runner.run_command: its own process group, stdin /dev/null, the group
+    killed after timeout seconds or on Ctrl-C); on_line(line, seconds since
+    start) sees each console line as it comes. Returns (lines, exit status,
+    timed out)."""
+    out, status, timed_out = runner.run_command(cmd, timeout, cwd=ROOT, on_line=on_line)
+    return gradelib.split_lines(out), status, timed_out
 
 
 def bench_lines(lines):
@@ -342,9 +319,8 @@ def linux_boot(lab):
 def grade_time():
     """The grader's wall time, every lab already built; and its last line."""
     start = time.monotonic()
-    out, status, timed_out = gradelib.run_command([sys.executable, "grader/grade.py"],
-                                                  GRADE_TIMEOUT, cwd=ROOT,
-                                                  env=gradelib.make_env())
+    out, status, timed_out = runner.run_command([sys.executable, "grader/grade.py"],
+                                                GRADE_TIMEOUT, cwd=ROOT, env=runner.make_env())
     seconds = time.monotonic() - start
     tally = [line for line in gradelib.split_lines(out) if line.startswith("grade: ")]
     if timed_out:
@@ -434,7 +410,7 @@ def svg(figures):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Time lab 05 against OpenSBI alone.")
     ap.add_argument("--linux-runs", type=int, default=5, help="Linux boots each way (median)")
     args = ap.parse_args()

@@ -25,6 +25,7 @@ import time
 import checks
 import gradelib
 import report
+import runner
 
 ROOT = gradelib.ROOT
 MTTCG = "-accel tcg,thread=multi"
@@ -77,8 +78,8 @@ def flaky(results):
     runs = {}
     for r in results:
         base = getattr(r.case, "base", r.case.name)
-        for name, _, ok, _, _ in r.outcomes:
-            runs.setdefault((base, name), []).append(ok)
+        for o in r.outcomes:
+            runs.setdefault((base, o.name), []).append(o.ok)
     return [f"{base}: {name} (failed {oks.count(False)} of {len(oks)} runs)"
             for (base, name), oks in runs.items() if True in oks and False in oks]
 
@@ -90,12 +91,12 @@ PLATFORM_QEMU = {"qemu7": "QEMU emulator version 7.", "qemu10": "QEMU emulator v
 def platform_in_use(tree):
     """(what the QEMU command of a boot runs, a problem or None): the QEMU
     and firmware of the platform, unless QEMU= or OPENSBI= chose others."""
-    ok, cmd = gradelib.make(tree, "qemu-cmd-native", "GUEST=/dev/null", timeout=60)
+    ok, cmd = runner.make(tree, "qemu-cmd-native", "GUEST=/dev/null", timeout=60)
     words = cmd.split()
     if not ok or "-bios" not in words:
         return cmd.strip(), "make qemu-cmd-native failed"
     qemu, bios = words[0], words[words.index("-bios") + 1]
-    out, _, _ = gradelib.run_command([qemu, "--version"], 30)
+    out, _, _ = runner.run_command([qemu, "--version"], 30)
     version = out.decode(errors="replace").splitlines()[0] if out else f"{qemu}: no version"
     want = PLATFORM_QEMU[gradelib.platform()]
     if not os.environ.get("QEMU") and not version.startswith(want):
@@ -104,7 +105,7 @@ def platform_in_use(tree):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Grade the labs in QEMU.")
     ap.add_argument("--lab", help="only this lab: a number, or 'native'")
     ap.add_argument("--smp", help="only these SMP values, e.g. 1,4")
@@ -160,7 +161,7 @@ def main():
         return 2
     start = time.monotonic()
     results, shown = [], {}
-    for result in gradelib.grade(cases, tree, args.jobs):
+    for result in runner.grade(cases, tree, args.jobs):
         failed = result.tally()[1]
         print(result.report(args.verbose, shown) if failed or args.verbose
               else summary_line(result), flush=True)

@@ -20,9 +20,9 @@ import sys
 import time
 
 import checks
-import gradelib
 import grade as grade_cli
 import report
+import runner
 
 
 def students(directory):
@@ -33,7 +33,7 @@ def students(directory):
 def grade_student(tree, cases, jobs):
     """The results of one checkout; its reports are written into it."""
     start = time.monotonic()
-    results = list(gradelib.grade(cases, tree, jobs))
+    results = list(runner.grade(cases, tree, jobs))
     report.write_all(results, tree, time.monotonic() - start)
     return results
 
@@ -47,7 +47,7 @@ def row(name, results, labs):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Grade every student checkout in a directory.")
     ap.add_argument("directory", help="holds one checkout per student")
     ap.add_argument("--csv", default="scores.csv", help="where the scores go (scores.csv)")

@@ -1,4 +1,4 @@
-"""The grader's engine: boots a lab in QEMU and judges its console output.
+"""The grader's judge: what a lab's console must show, and what it earns.
 
 A Case says what to boot (a lab, or "native" for the test guest on OpenSBI
 alone) and which checks its console must pass. The checks work on lines:
@@ -11,36 +11,26 @@ A check may need others (Check.needs): when both fail, the report shows the
 needed one, the cause, with its console lines, and lists the others on one
 line as "could not pass because of it", so that one mistake reads as one.
 
-Which tree is which: the grader's own checkout (ROOT) supplies the
-Makefile, the test guests, the crafted device trees and Linux; the tree being
-graded (a student's, with --tree) supplies only the hypervisor's sources.
-So a student can change how their hypervisor is built from labs/ and
-common/, but not the guest that tests it nor the QEMU command that boots it.
+Judging needs no process: judge() takes the console's lines and how QEMU
+ended, and selftest.py feeds it canned consoles. Starting processes (make,
+QEMU under a timeout, the pool of boots in grade()) is runner.py's, which
+imports this module; this one does not import it at load time.
 
 Python 3 standard library only, so that the grader runs wherever QEMU does.
 """
+import collections
 import difflib
 import os
 import re
-import signal
-import subprocess
-import tempfile
-import threading
-import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
-
-import stall
 
 CONTEXT = 2          # console lines shown either side of a marked line
 TAIL = 5             # last console lines shown when a line never appeared
 MAX_MARKED = 40      # marked lines shown at most, so a flood stays readable
 MAX_WIDTH = 300      # characters shown of one console line
-MAX_OUTPUT = 8 << 20  # console bytes kept; a runaway guest must not eat memory
 MAX_SHOWN = 14       # context lines of one cause in the short report (-v: all)
 MAX_CAUSES = 3       # causes shown with their context in the short report
 NEAR_RATIO = 0.6     # how alike a line must be to a missing one to be shown as NEAR
-BUILD_TIMEOUT = 600
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The platforms (the Makefile's PLATFORM): a QEMU and its OpenSBI. make
@@ -223,9 +213,15 @@ class Case:
             self.checks.append(ExitStatus(f"exit status {exit_status}", exit_status))
 
 
+# One check's outcome in a Result: its name and points, whether it passed,
+# what it expected and the console lines that show a failure. A tuple still,
+# so that code which unpacks the five fields keeps working.
+Outcome = collections.namedtuple("Outcome", "name points ok expected context")
+
+
 class Result:
     """One run of a case: its console lines, how QEMU ended, and each check's
-    outcome as (name, points, ok, expected, context)."""
+    Outcome, in check order."""
 
     def __init__(self, case, lines=(), status=None, timed_out=False, log=None, seconds=0.0):
         self.case, self.lines, self.status, self.timed_out = case, list(lines), status, timed_out
@@ -233,17 +229,17 @@ class Result:
         self.needs = {}  # check name -> the names of the checks it needs
 
     def add(self, name, points, ok, expected="", context=(), needs=()):
-        self.outcomes.append((name, points, ok, expected, list(context)))
+        self.outcomes.append(Outcome(name, points, ok, expected, list(context)))
         self.needs[name] = tuple(needs)
 
     def tally(self):
         """(checks passed, checks failed, points earned, points possible)"""
-        ok = [o for o in self.outcomes if o[2]]
+        ok = [o for o in self.outcomes if o.ok]
         return (len(ok), len(self.outcomes) - len(ok),
-                sum(o[1] for o in ok), sum(o[1] for o in self.outcomes))
+                sum(o.points for o in ok), sum(o.points for o in self.outcomes))
 
     def failed_names(self):
-        return [o[0] for o in self.outcomes if not o[2]]
+        return [o.name for o in self.outcomes if not o.ok]
 
     def causes(self):
         """The failed checks grouped by what made them fail: a list of
@@ -280,20 +276,20 @@ class Result:
         report showed; they are not shown again, and this report's are added."""
         if verbose:
             out = [f"== {self.case.name} =="]
-            for name, _, ok, expected, context in self.outcomes:
-                out.append(f"  PASS {name}" if ok else f"  FAIL {name}: {expected}")
-                if not ok:
-                    out += ["    " + line for line in context]
-                    if self.log and context:
+            for o in self.outcomes:
+                out.append(f"  PASS {o.name}" if o.ok else f"  FAIL {o.name}: {o.expected}")
+                if not o.ok:
+                    out += ["    " + line for line in o.context]
+                    if self.log and o.context:
                         out.append("    " + self.log_line())
             return "\n".join(out)
         passed, failed, points, possible = self.tally()
         out = [f"== {self.case.name}: {passed} of {passed + failed} checks passed, "
                f"{points}/{possible} points =="]
-        outcome = {o[0]: o for o in self.outcomes}
+        outcome = {o.name: o for o in self.outcomes}
         for k, (cause, because) in enumerate(self.causes()):
-            _, _, _, expected, context = outcome[cause]
-            out.append(f"  FAIL {cause}: {expected}")
+            context = outcome[cause].context
+            out.append(f"  FAIL {cause}: {outcome[cause].expected}")
             if shown is not None and cause in shown:
                 out.append(f"    (console lines like {shown[cause]}'s above; the log has them)")
             elif k < MAX_CAUSES:
@@ -341,189 +337,6 @@ def judge(case, lines, status=0, timed_out=False, log=None, seconds=0.0, stalled
     return result
 
 
-def split_lines(data):
-    """Console bytes to lines. Bytes that are not UTF-8 become U+FFFD."""
-    lines = data.decode("utf-8", errors="replace").replace("\r", "").split("\n")
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
-# ---- running commands ----
-
-def _drain(pipe, chunks, last):
-    """Reads the pipe to its end, so that the writer never blocks on it, but
-    keeps only about MAX_OUTPUT bytes. last[0]: when output last came."""
-    kept = 0
-    for chunk in iter(lambda: pipe.read1(65536), b""):
-        last[0] = time.monotonic()
-        if kept < MAX_OUTPUT:
-            chunks.append(chunk)
-            kept += len(chunk)
-
-
-def _signal_group(pgid, sig):
-    try:
-        os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass  # the group is already gone
-
-
-_running = set()  # the process groups of the commands running now
-
-
-def end_runs_on_signals():
-    """Makes Ctrl-C (SIGINT) and SIGTERM end the runs in progress, then the
-    program. The runs are in sessions of their own, out of reach of both."""
-    def handler(signum, frame):
-        for pgid in list(_running):
-            _signal_group(pgid, signal.SIGKILL)
-        os._exit(128 + signum)
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-
-
-def run_command(cmd, timeout, cwd=None, env=None, watch=None):
-    """Runs cmd (a shell string, or an argv list) in a new process group,
-    with stdin /dev/null and stderr joined to stdout. Returns (output bytes,
-    exit status, timed out). On timeout the whole group gets SIGTERM, then
-    SIGKILL 2 s later: with shell=True QEMU is the shell's child, and killing
-    the shell alone would leave QEMU running. watch, if given, is called
-    every half second with the seconds since the last output and the
-    output's chunks so far; when it returns true, the run is ended the same
-    way, but not as a timeout."""
-    proc = subprocess.Popen(cmd, shell=isinstance(cmd, str), cwd=cwd, env=env,
-                            start_new_session=True, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _running.add(proc.pid)
-    chunks, last = [], [time.monotonic()]
-    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks, last))
-    reader.start()
-    deadline = time.monotonic() + timeout
-    stopped = False
-    # The pipe closes when every process in the run has exited.
-    while reader.is_alive() and time.monotonic() < deadline and not stopped:
-        left = deadline - time.monotonic()
-        reader.join(max(0.0, min(left, 0.5) if watch else left))
-        stopped = watch is not None and reader.is_alive() and \
-            watch(time.monotonic() - last[0], chunks)
-    try:
-        proc.wait(0.1 if stopped else max(0.1, deadline - time.monotonic()))
-        timed_out = reader.is_alive()
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    if timed_out:
-        # The shell is not yet reaped (or some process still holds the pipe),
-        # so its pid still names our group and no one else's.
-        _signal_group(proc.pid, signal.SIGTERM)
-        reader.join(2)
-        _signal_group(proc.pid, signal.SIGKILL)
-    status = proc.wait()
-    _running.discard(proc.pid)
-    reader.join()
-    proc.stdout.close()
-    return b"".join(chunks), status, timed_out and not stopped
-
-
-def make_env():
-    """The environment for make: without the variables of an enclosing make
-    (`make test` runs us), so that SMP=, GUEST= or -j given to it cannot
-    change what the grader builds and boots."""
-    env = dict(os.environ)
-    for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SMP", "LAB", "GUEST",
-                "GUEST_MEM", "QEMU_EXTRA"):
-        env.pop(var, None)
-    return env
-
-
-def make(tree, *args, timeout=BUILD_TIMEOUT, support=ROOT):
-    """Runs make in tree with the Makefile of support (the grader's
-    checkout). Returns (ok, output text)."""
-    out, status, timed_out = run_command(["make", "-s", "--no-print-directory", "-C", tree,
-                                          "-f", os.path.join(support, "Makefile"), *args],
-                                         timeout, env=make_env())
-    text = out.decode("utf-8", errors="replace")
-    if timed_out:
-        text += f"\n[grader: make timed out after {timeout} s]"
-    return status == 0 and not timed_out, text
-
-
-def build(lab, tree, support=ROOT):
-    """Builds a lab's hypervisor in tree (nothing for "native": the test
-    guest is support's). Returns (ok, output)."""
-    if lab == "native":
-        return True, ""
-    return make(tree, f"build/lab{lab}/hyp.elf", support=support)
-
-
-def in_support(path, support):
-    """A path under build/ names a file of the grader's checkout (a test
-    guest, a crafted device tree, Linux): made absolute there."""
-    return os.path.join(support, path) if path.startswith("build/") else path
-
-
-def run_case(case, tree, support=ROOT):
-    """Boots the case's lab (already built) and judges its console. The test
-    guest and every build/ file the case names come from support."""
-    guest = case.guest or "build/guest/guest.bin"
-    extra = " ".join(in_support(word, support) for word in case.qemu_extra.split())
-    args = ["qemu-cmd-native" if case.lab == "native" else "qemu-cmd",
-            f"SMP={case.smp}", f"QEMU_EXTRA={extra}", f"GUEST={in_support(guest, support)}"]
-    if case.lab != "native":
-        args.append(f"LAB={case.lab}")
-    if case.initrd is not None:
-        args.append(f"INITRD={in_support(case.initrd, support)}")
-    if case.stall is None:
-        ok, cmd = make(tree, *args, timeout=60, support=support)
-        if not ok:
-            return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
-        return execute(case, cmd.strip(), tree)
-    # A QMP socket to ask QEMU where the harts are if the console falls
-    # silent; in a short directory of its own (a socket path is at most
-    # 107 bytes).
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        qmp = os.path.join(tmp, "qmp")
-        args[2] = "QEMU_EXTRA=" + " ".join(filter(None, [extra, f"-qmp unix:{qmp},server=on,wait=off"]))
-        ok, cmd = make(tree, *args, timeout=60, support=support)
-        if not ok:
-            return not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
-        hyp = os.path.join(tree, "build", f"lab{case.lab}", "hyp.elf")
-        guest_map = os.path.join(os.path.dirname(in_support(guest, support)), "System.map")
-        return execute(case, cmd.strip(), tree, StallWatch(case, qmp, hyp, guest_map))
-
-
-class StallWatch:
-    """run_command's watch for a case with a stall limit: once the console
-    has been silent that long, it asks QEMU where the harts are (stall.py),
-    keeps the diagnosis in .found, and ends the run."""
-
-    def __init__(self, case, qmp, hyp_elf, guest_map):
-        self.case, self.qmp, self.hyp_elf, self.guest_map = case, qmp, hyp_elf, guest_map
-        self.found = None
-
-    def __call__(self, idle, chunks):
-        if idle < self.case.stall:
-            return False
-        shots = stall.sample(self.qmp)
-        self.found = stall.diagnose(shots, split_lines(b"".join(chunks)),
-                                    stall.elf_functions(self.hyp_elf),
-                                    stall.system_map(self.guest_map))
-        return True
-
-
-def execute(case, cmd, tree, watch=None):
-    """Runs the shell command cmd in tree as the case's boot: saves the
-    console to build/grade/<case>.log there (build/grade-<platform> on
-    another platform), then judges it."""
-    start = time.monotonic()
-    out, status, timed_out = run_command(cmd, case.timeout, cwd=tree, watch=watch)
-    seconds = time.monotonic() - start
-    log = os.path.join(tree, "build", platform_dir("grade"), case.name + ".log")
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    with open(log, "wb") as f:
-        f.write(out)
-    return judge(case, split_lines(out), status, timed_out, log, seconds,
-                 stalled=watch.found if watch else None)
-
-
 def not_run(case, step, expected, output):
     """A case that could not boot: `step` failed, showing make's output, and
     so does every check, so that the points possible stay the same."""
@@ -534,94 +347,10 @@ def not_run(case, step, expected, output):
     return result
 
 
-_support_lock = threading.Lock()
-_support_built = {}  # support tree -> (ok, output) of its `make support`
-
-
-def build_support(support):
-    """Builds the grader's test guests, device trees and Linux, once per
-    process: mutants.py grades many trees at once, all with one support."""
-    with _support_lock:
-        if support not in _support_built:
-            _support_built[support] = make(support, "support", support=support)
-        return _support_built[support]
-
-
-def grade(cases, tree, jobs=1, stop=None, support=ROOT):
-    """Builds each lab of the cases once, then runs the cases, `jobs` at a
-    time, and yields their results in case order. If stop(names of the
-    checks failed so far) is true, cases not yet started yield None: this
-    saves mutants.py from waiting on every timeout of a hanging mutant."""
-    tree, support = os.path.abspath(tree), os.path.abspath(support)
-    ready = build_support(support)
-    built = {}
-    for case in cases:
-        if case.lab not in built:
-            ok, output = build(case.lab, tree, support)
-            built[case.lab] = (ok, output) if ready[0] else (False, ready[1])
-    failed, lock = set(), threading.Lock()
-    # Each case's result, once it is there. The pool starts the cases in
-    # order, so a case that waits for an earlier one cannot deadlock.
-    done = {case.name: (threading.Event(), []) for case in cases}
-    order = {case.name: i for i, case in enumerate(cases)}
-
-    def one(case):
-        with lock:
-            stopped = stop is not None and stop(failed)
-        result = None if stopped else run_or_skip(case)
-        if result is not None:
-            with lock:
-                failed.update(result.failed_names())
-        event, box = done[case.name]
-        box.append(result)
-        event.set()
-        return result
-
-    def run_or_skip(case):
-        ok, output = built[case.lab]
-        if not ok:
-            return not_run(case, "build", f"building lab {case.lab} failed", output)
-        unmet = unmet_requirement(case)
-        if unmet:
-            return not_run(case, "requirement", unmet, "")
-        return run_case(case, tree, support)
-
-    def unmet_requirement(case):
-        """Why the case's requirement is not met; "" if it is, or if the
-        case it names is not graded before it in this run."""
-        if case.requires is None:
-            return ""
-        name, needed = case.requires
-        if hasattr(case, "run"):  # --repeat: the same run of the required case
-            name = f"{name}-run{case.run}"
-        if order.get(name, len(cases)) >= order[case.name]:
-            return ""
-        event, box = done[name]
-        event.wait()
-        bad = [c for c in needed if box[0] is not None and c in box[0].failed_names()]
-        return f"skipped: {name} failed {', '.join(bad)}" if bad else ""
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        yield from pool.map(one, cases)
-
-
-# ---- checkouts ----
-
-def checkout_files(root):
-    """The files of the checkout at root as git sees them, relative to it:
-    the tracked ones and the untracked ones not ignored, so that a change
-    not yet committed counts. A tracked file deleted in the work tree is
-    left out. Outside a git checkout (a tarball, a handout not yet
-    committed), every file but those under build/ and .git/."""
-    try:
-        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return sorted(os.path.relpath(os.path.join(top, f), root)
-                      for top, dirs, files in os.walk(root)
-                      if not os.path.relpath(top, root).split(os.sep)[0] in ("build", ".git")
-                      for f in files)
-    return [n for n in out.decode().split("\0") if n and os.path.lexists(os.path.join(root, n))]
+def split_lines(data):
+    """Console bytes to lines. Bytes that are not UTF-8 become U+FFFD."""
+    lines = data.decode("utf-8", errors="replace").replace("\r", "").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 # ---- the grader's own tests ----
@@ -642,3 +371,16 @@ def run_selftests(namespace, label):
             failed += 1
     print(f"{label}: {passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+# What grader/gradescope/test.py calls from gradelib: it was being edited elsewhere when they moved.
+_RUNNER_NAMES = ("end_runs_on_signals", "make_env", "run_command")
+
+
+def __getattr__(name):
+    """runner.py's names above, imported on first use: runner imports this
+    module, so importing it here at load time would make a cycle."""
+    if name in _RUNNER_NAMES:
+        import runner
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -47,6 +47,7 @@ import tempfile
 
 import checks
 import gradelib
+import runner
 
 ROOT = gradelib.ROOT
 BEGIN = re.compile(r"^(\s*)/\* BEGIN SOLUTION \(lab (\d)\): (.+) \*/$")
@@ -155,7 +156,7 @@ def write_handout(dest, assignment=None):
     regions stubbed."""
     shutil.rmtree(dest, ignore_errors=True)
     regions, touched = 0, []
-    for name in gradelib.checkout_files(ROOT):
+    for name in runner.checkout_files(ROOT):
         if name.startswith(LEFT_OUT) or not os.path.isfile(os.path.join(ROOT, name)):
             continue
         lab = re.match(r"labs/0(\d)-[^/]+/", name)
@@ -207,7 +208,7 @@ def solution_lines(lab):
     this checkout) that would give it away: stripped, at least 12
     characters, and found nowhere outside a region in the sources."""
     inside, outside = set(), set()
-    for name in gradelib.checkout_files(ROOT):
+    for name in runner.checkout_files(ROOT):
         if not re.match(r"labs/0\d-[^/]+/.*\.[chS]$", name):
             continue
         region = None
@@ -254,7 +255,7 @@ def failed_in_tries(result, want, tree):
     for _ in range(TRIES - 1):
         if set(want) <= failed or "build" in failed:
             break
-        failed |= set(list(gradelib.grade([result.case], tree))[0].failed_names())
+        failed |= set(list(runner.grade([result.case], tree))[0].failed_names())
     return failed
 
 
@@ -300,7 +301,7 @@ def check_assignment(n):
     by_name = {c.name: c for c in all_cases}
     earlier = [by_name[CHECKS[lab][0]] for lab in range(1, n)]
     own = [c for c in all_cases if c.lab == n]
-    results = {r.case.name: r for r in gradelib.grade(earlier + own, dest, jobs=os.cpu_count())}
+    results = {r.case.name: r for r in runner.grade(earlier + own, dest, jobs=os.cpu_count())}
     problems = []
     for lab in range(1, n + 1):
         r, want = results[CHECKS[lab][0]], CHECKS[lab][1]
@@ -314,7 +315,7 @@ def check_assignment(n):
     # Points for the lesson (checks.LESSON): the untouched handout earns at
     # most a tenth of lab n's points, the solution all of them.
     handout_points = points([results[c.name] for c in own])
-    solution_points = points(gradelib.grade(own, ROOT, jobs=os.cpu_count()))
+    solution_points = points(runner.grade(own, ROOT, jobs=os.cpu_count()))
     if handout_points[0] * 10 > handout_points[1]:
         problems.append(f"the untouched lab {n} scores {handout_points[0]}/{handout_points[1]}, "
                         "more than 10%")
@@ -347,8 +348,8 @@ def check(dest):
     """Grades the handout and the solution. Returns (passed, failed)."""
     by_name = {c.name: c for c in checks.cases()}
     cases = [by_name[name] for name, _ in CHECKS.values()]
-    handout = list(gradelib.grade(cases, dest, jobs=os.cpu_count()))
-    solution = list(gradelib.grade(cases, ROOT, jobs=os.cpu_count()))
+    handout = list(runner.grade(cases, dest, jobs=os.cpu_count()))
+    solution = list(runner.grade(cases, ROOT, jobs=os.cpu_count()))
     passed = failed = 0
     for (lab, (name, want)), h, s in zip(CHECKS.items(), handout, solution):
         h_failed, s_failed = failed_in_tries(h, want, dest), set(s.failed_names())
@@ -381,7 +382,7 @@ def check_carry(dest):
     sys.path.insert(0, os.path.join(ROOT, "common", "tools"))
     import carry
     passed = failed = 0
-    sources = [n for n in gradelib.checkout_files(ROOT) if re.match(r"labs/0\d-[^/]+/.*\.[chS]$", n)]
+    sources = [n for n in runner.checkout_files(ROOT) if re.match(r"labs/0\d-[^/]+/.*\.[chS]$", n)]
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(2, max(CHECKS) + 1):
             tree, expect = os.path.join(tmp, f"tree{n}"), os.path.join(tmp, f"expect{n}")
@@ -443,7 +444,7 @@ def check_carry(dest):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Write the student handout.")
     ap.add_argument("--out", help="where to write it (default build/handout, or build/handout-labN)")
     ap.add_argument("--lab", type=int, choices=sorted(CHECKS),

@@ -26,7 +26,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import checks
-import gradelib
+import runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUTANTS = os.path.join(ROOT, "grader", "mutants")
@@ -63,9 +63,9 @@ def only_cases(patch):
 
 
 def copy_repository(dest):
-    """Copies the checkout's files (gradelib.checkout_files) to dest."""
+    """Copies the checkout's files (runner.checkout_files) to dest."""
     shutil.rmtree(dest, ignore_errors=True)
-    for name in gradelib.checkout_files(ROOT):
+    for name in runner.checkout_files(ROOT):
         os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
         shutil.copy2(os.path.join(ROOT, name), os.path.join(dest, name), follow_symlinks=False)
 
@@ -96,7 +96,7 @@ def run_mutant(patch):
     stop = (lambda failed: all(set(w) & failed for w in want)) if want else bool
     runs = tries(patch)
     for attempt in range(1, runs + 1):
-        results = [r for r in gradelib.grade(cases, copy, jobs=1, stop=stop) if r]
+        results = [r for r in runner.grade(cases, copy, jobs=1, stop=stop) if r]
         failed = list(dict.fromkeys(n for r in results for n in r.failed_names()))
         if "build" in failed:
             return False, f"FAIL mutant {name}: it does not build\n{results[0].report()}"
@@ -119,7 +119,7 @@ def run_safely(patch):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     patches = sorted(glob.glob(os.path.join(MUTANTS, "*", "*.patch")))
     if not patches:
         print("mutants: no patches in grader/mutants/<lab-dir>/")

@@ -46,6 +46,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import gradelib
+import runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOOT_TIMEOUT = 60  # seconds; a boot takes 1 to 4 s, but the 2 cores are shared
@@ -261,10 +262,10 @@ def check(block, tree, built):
     if not ok:
         return False, [f"building lab {block.lab} failed:"] + output.splitlines()[-20:]
     args = ["qemu-cmd", f"LAB={block.lab}"] + block.args
-    ok, cmd = gradelib.make(tree, *args, timeout=60)
+    ok, cmd = runner.make(tree, *args, timeout=60)
     if not ok:
         return False, [f"make {' '.join(args)} failed:"] + cmd.splitlines()[-20:]
-    out, status, timed_out = gradelib.run_command(cmd.strip(), BOOT_TIMEOUT, cwd=tree)
+    out, status, timed_out = runner.run_command(cmd.strip(), BOOT_TIMEOUT, cwd=tree)
     ok, diff = compare(block.lines, console(out, status, timed_out, block.lab, BOOT_TIMEOUT))
     return ok, diff.splitlines()
 
@@ -277,11 +278,11 @@ def main():
     args = ap.parse_args()
     if args.selftest:
         return selftest()
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     tree = os.path.abspath(args.tree)
     blocks = [b for b in all_blocks(tree) if args.lab is None or b.lab == args.lab]
     # One build at a time: the labs' builds share build/guest.
-    built = {lab: gradelib.build(lab, tree) for lab in sorted({b.lab for b in blocks if not b.problem})}
+    built = {lab: runner.build(lab, tree) for lab in sorted({b.lab for b in blocks if not b.problem})}
     passed = failed = 0
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         for block, (ok, report) in zip(blocks, pool.map(lambda b: check(b, tree, built), blocks)):

@@ -68,10 +68,10 @@ def table(results, verbose=False):
         mine = [r for r in results if r.case.lab == lab]
         per_check = {}  # check name -> column -> [earned, possible]
         for r in mine:
-            for name, points, ok, _, _ in r.outcomes:
-                sums = per_check.setdefault(name, {k: [0, 0] for k in keys})[column(r.case)]
-                sums[0] += points if ok else 0
-                sums[1] += points
+            for o in r.outcomes:
+                sums = per_check.setdefault(o.name, {k: [0, 0] for k in keys})[column(r.case)]
+                sums[0] += o.points if o.ok else 0
+                sums[1] += o.points
         rows = [[lab_label(lab)] + columns]
         lab_sums = {k: [0, 0] for k in keys}
         hidden = 0
@@ -111,8 +111,8 @@ def case_json(r):
         "run": getattr(c, "run", 1), "base": getattr(c, "base", c.name),
         "status": r.status, "timed_out": r.timed_out, "seconds": round(r.seconds, 3),
         "log": r.log,
-        "checks": [{"name": n, "points": p, "ok": ok, "expected": e, "context": ctx}
-                   for n, p, ok, e, ctx in r.outcomes],
+        "checks": [{"name": o.name, "points": o.points, "ok": o.ok, "expected": o.expected,
+                    "context": o.context} for o in r.outcomes],
     }
 
 
@@ -166,12 +166,12 @@ def to_junit(results, seconds):
         for name, value in (("lab", r.case.lab), ("smp", r.case.smp),
                             ("qemu_extra", r.case.qemu_extra), ("log", r.log or "")):
             ET.SubElement(props, "property", name=name, value=xml_text(str(value)))
-        for name, points, ok, expected, context in r.outcomes:
-            tc = ET.SubElement(suite, "testcase", name=xml_text(name),
+        for o in r.outcomes:
+            tc = ET.SubElement(suite, "testcase", name=xml_text(o.name),
                                classname=r.case.name, time="0")
-            if not ok:
-                fail = ET.SubElement(tc, "failure", message=xml_text(expected), type="check")
-                text = context + ([f"log: {r.log}"] if r.log else [])
+            if not o.ok:
+                fail = ET.SubElement(tc, "failure", message=xml_text(o.expected), type="check")
+                text = o.context + ([f"log: {r.log}"] if r.log else [])
                 fail.text = xml_text("\n".join(text))
         ET.SubElement(suite, "system-out").text = xml_text(f"console log: {r.log or '(none)'}")
         ET.SubElement(suite, "system-err").text = ""
@@ -184,12 +184,13 @@ def to_gradescope(results, seconds):
     tests = []
     for r in results:
         cause_of = {name: cause for cause, because in r.causes() for name in because}
-        for name, points, ok, expected, context in r.outcomes:
-            if name in cause_of:  # the cause's own test shows the console
-                context = [f"could not pass because {r.case.name}: {cause_of[name]} failed"]
-            output = "" if ok else "\n".join([f"expected: {expected}"] + context)
-            tests.append({"name": f"{r.case.name}: {name}", "score": points if ok else 0,
-                          "max_score": points, "status": "passed" if ok else "failed",
+        for o in r.outcomes:
+            context = o.context
+            if o.name in cause_of:  # the cause's own test shows the console
+                context = [f"could not pass because {r.case.name}: {cause_of[o.name]} failed"]
+            output = "" if o.ok else "\n".join([f"expected: {o.expected}"] + context)
+            tests.append({"name": f"{r.case.name}: {o.name}", "score": o.points if o.ok else 0,
+                          "max_score": o.points, "status": "passed" if o.ok else "failed",
                           "output": output, "visibility": "visible",
                           "tags": [lab_label(r.case.lab), f"smp {r.case.smp}"]})
     t = totals(results)

@@ -11,16 +11,20 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 import checks
 import grade as grade_cli
+import gradelib
 import handout
 import mutants
 import report
+import runner
 import stall
-from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, checkout_files, execute,
-                     grade, judge, run_command, run_selftests, split_lines)
+from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, judge, run_selftests,
+                      split_lines)
+from runner import checkout_files, execute, grade, run_command
 
 # A console of the test guest on OpenSBI with -smp 4, cut short.
 GOOD = b"""\r
@@ -47,9 +51,32 @@ def native(smp=4):
 def outcome(result, name):
     """(ok, text of its report) of the check called name."""
     for o in result.outcomes:
-        if o[0] == name:
-            return o[2], "\n".join([o[3]] + o[4])
+        if o.name == name:
+            return o.ok, "\n".join([o.expected] + o.context)
     raise AssertionError(f"no check {name!r} in {result.failed_names()}")
+
+
+def test_judging_needs_no_process():
+    """A fresh Python judges a canned console and writes every report
+    without loading runner.py, stall.py or subprocess: judging is apart
+    from running."""
+    code = textwrap.dedent(f"""\
+        import sys
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import checks, gradelib, report
+        case = next(c for c in checks.native_cases() if c.smp == 4)
+        r = gradelib.judge(case, gradelib.split_lines({GOOD!r}), status=0)
+        assert r.tally() == (6, 0, 6, 6), r.report()
+        r.report(verbose=True), report.table([r]), report.to_json([r], "/tree", 1.0)
+        report.to_junit([r], 1.0), report.to_gradescope([r], 1.0)
+        loaded = sorted({{"runner", "stall", "subprocess"}} & set(sys.modules))
+        assert not loaded, f"loaded {{loaded}}"
+        """)
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    # What grader/gradescope/test.py still calls from gradelib is runner's.
+    for name in ("end_runs_on_signals", "make_env", "run_command"):
+        assert getattr(gradelib, name) is getattr(runner, name), name
 
 
 def test_good_transcript_passes():
@@ -192,6 +219,26 @@ def test_silence_ends_a_watched_run():
     out, status, timed_out = run_command("echo guest: started; sleep 100", 30, watch=watch)
     assert time.monotonic() - start < 5 and not timed_out, (time.monotonic() - start, timed_out)
     assert out == b"guest: started\n" and seen[-1] == out, (out, seen[-1:])
+
+
+def test_lines_are_told_as_they_come():
+    """on_line sees each line once it is complete, cut as split_lines cuts
+    the whole output, and what it raises comes out of run_command."""
+    told = []
+    out, _, _ = run_command("printf 'one\\r\\n\\ntw'; sleep 1; printf 'o\\nthree'", 30,
+                            on_line=lambda line, seconds: told.append((line, seconds)))
+    assert [line for line, _ in told] == split_lines(out) == ["one", "", "two", "three"], told
+    assert told[2][1] - told[0][1] >= 0.9, f"'one' came with 'two': {told}"
+    calls = []
+
+    def fail(line, seconds):
+        calls.append(line)
+        raise ValueError(line)
+    try:
+        run_command("echo a; echo b", 30, on_line=fail)
+        raise AssertionError("on_line's error was lost")
+    except ValueError as e:
+        assert str(e) == "a" and calls == ["a"], (e, calls)
 
 
 REGISTERS = """

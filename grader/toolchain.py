@@ -17,12 +17,13 @@ import sys
 
 import gradelib
 import mutants
+import runner
 
 DEFAULT = ["riscv64-linux-gnu-"]
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     status = 0
     for prefix in sys.argv[1:] or DEFAULT:
         if shutil.which(prefix + "gcc") is None:
@@ -32,7 +33,7 @@ def main():
             continue
         copy = os.path.join(gradelib.ROOT, "build", "toolchain", prefix.rstrip("-"))
         mutants.copy_repository(copy)
-        env = dict(gradelib.make_env(), CROSS_COMPILE=prefix)
+        env = dict(runner.make_env(), CROSS_COMPILE=prefix)
         print(f"toolchain: CROSS_COMPILE={prefix}, in {os.path.relpath(copy)}", flush=True)
         r = subprocess.run([sys.executable, os.path.join(copy, "grader", "grade.py"),
                             "--smp", "4"], env=env, stdin=subprocess.DEVNULL)

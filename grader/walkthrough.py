@@ -29,6 +29,7 @@ Closes with 'walkthrough: N passed, N failed' (N counts expectations) and
 exits with status 1 if any failed.
 """
 import argparse
+import collections
 import glob
 import os
 import re
@@ -42,6 +43,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import gradelib
+import runner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SESSION_TIMEOUT = 30  # seconds for QEMU and gdb together; a session takes 1 to 5
@@ -124,11 +126,15 @@ def session_script(text, session):
 
 # ---- judging a transcript ----
 
+# One expectation's outcome: its Command and Expect, whether the transcript
+# met it, what was wanted in words, and the lines that show a failure.
+Outcome = collections.namedtuple("Outcome", "command expect ok wanted context")
+
+
 def judge(session, lines):
     """Checks each expectation of the session against the transcript lines
     of gdb (with trace-commands on, gdb echoes each command it runs as
-    '+command'). Returns (command, expect, ok, what was wanted, context)
-    per expectation, in script order."""
+    '+command'). Returns an Outcome per expectation, in script order."""
     starts, pos = [], 0
     for cmd in session.commands:
         i = next((j for j in range(pos, len(lines)) if lines[j] == "+" + cmd.text), None)
@@ -140,7 +146,8 @@ def judge(session, lines):
             # gdb stopped before it, at an error that the transcript's tail
             # shows, once: the commands after it never ran either.
             for e in cmd.expects:
-                outcomes.append((cmd, e, False, f"{wanted(e)}, but the command never ran", context))
+                outcomes.append(Outcome(cmd, e, False, f"{wanted(e)}, but the command never ran",
+                                        context))
                 context = []
             continue
         end = next((s for s in starts[k + 1:] if s is not None), len(lines))
@@ -174,7 +181,7 @@ def judge_output(cmd, out):
             # Too many: the extra lines are the culprits. Too few: show the end.
             context = (gradelib.show(out, bad=hits) if len(hits) > e.count
                        else gradelib.show(out, good=hits, tail=True))
-        outcomes.append((cmd, e, ok, want, context))
+        outcomes.append(Outcome(cmd, e, ok, want, context))
     return outcomes
 
 
@@ -202,7 +209,7 @@ def run_session(lab, session, text, tree):
     """Boots the lab halted, runs the session's gdb commands against it,
     and returns (transcript lines, log text)."""
     args = ["qemu-cmd", f"LAB={lab}"] + session.make_vars
-    ok, qemu = gradelib.make(tree, *args, timeout=60)
+    ok, qemu = runner.make(tree, *args, timeout=60)
     head = f"=== session at line {session.line}: make {' '.join(args)}\n"
     if not ok:
         lines = [f"[walkthrough: make {' '.join(args)} failed]"] + qemu.splitlines()
@@ -221,7 +228,7 @@ def run_session(lab, session, text, tree):
         # the shell ends it (gdb's kill may have done so already).
         shell = (f"{qemu.strip()} -S -gdb tcp::{port} >{shlex.quote(console)} 2>&1 &\n"
                  f"{shlex.join(gdb)}\nstatus=$?\nkill $! 2>/dev/null\nwait\nexit $status\n")
-        out, status, timed_out = gradelib.run_command(shell, SESSION_TIMEOUT, cwd=tree)
+        out, status, timed_out = runner.run_command(shell, SESSION_TIMEOUT, cwd=tree)
         with open(console, "rb") as f:
             console_text = f.read().decode("utf-8", errors="replace").replace("\r", "")
     # The last line says how it ended, for the report of a script cut short.
@@ -256,14 +263,14 @@ def run_lab(lab, script, tree, built):
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "w") as f:
         f.write("\n".join(logs))
-    failed = [o for o in outcomes if not o[2]]
+    failed = [o for o in outcomes if not o.ok]
     passed = len(outcomes) - len(failed)
     report = [f"== lab {lab}: {passed} passed, {len(failed)} failed "
               f"({time.monotonic() - t0:.1f} s), log {os.path.relpath(log, tree)}"]
-    for cmd, e, _, want, context in failed:
-        report.append(f"  FAIL {name}:{e.line}: (gdb) {cmd.text}")
-        report.append(f"    expected {want}")
-        report += ["    " + gradelib.printable(line) for line in context]
+    for o in failed:
+        report.append(f"  FAIL {name}:{o.expect.line}: (gdb) {o.command.text}")
+        report.append(f"    expected {o.wanted}")
+        report += ["    " + gradelib.printable(line) for line in o.context]
     return report, passed, len(failed)
 
 
@@ -278,7 +285,7 @@ def scripts(tree, lab=None):
 
 
 def main():
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     ap = argparse.ArgumentParser(description="Run and check the labs' gdb walkthroughs.")
     ap.add_argument("--lab", help="only this lab (a number)")
     ap.add_argument("--tree", default=ROOT, help="the checkout to use (default: this one)")
@@ -295,7 +302,7 @@ def main():
         print(f"walkthrough: no labs/0*/walkthrough.gdb for lab {args.lab or 'any'} in {tree}")
         return 1
     # One build at a time: two labs' builds share build/guest.
-    built = {n: gradelib.build(n, tree) for n in labs}
+    built = {n: runner.build(n, tree) for n in labs}
     passed = failed = 0
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         for report, p, f in pool.map(lambda n: run_lab(n, labs[n], tree, built[n]), labs):
@@ -343,13 +350,13 @@ Thread 3 hit Breakpoint 1, vcpu_run (v=v@entry=0x80230080 <vcpu0>) at labs/03-se
 def failures(script, lines):
     """(script line of the expectation, what was wanted, context) of each
     failed expectation."""
-    return [(e.line, want, context) for s in parse(script)
-            for _, e, ok, want, context in judge(s, lines) if not ok]
+    return [(o.expect.line, o.wanted, o.context) for s in parse(script)
+            for o in judge(s, lines) if not o.ok]
 
 
 def test_good_transcript_passes():
     outcomes = judge(parse(SELFTEST_SCRIPT)[0], SELFTEST_GOOD)
-    assert len(outcomes) == 6 and all(o[2] for o in outcomes), outcomes
+    assert len(outcomes) == 6 and all(o.ok for o in outcomes), outcomes
 
 
 def test_hart_not_parked_fails():
