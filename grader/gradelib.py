@@ -372,15 +372,3 @@ def run_selftests(namespace, label):
     print(f"{label}: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
-
-# What grader/gradescope/test.py calls from gradelib: it was being edited elsewhere when they moved.
-_RUNNER_NAMES = ("end_runs_on_signals", "make_env", "run_command")
-
-
-def __getattr__(name):
-    """runner.py's names above, imported on first use: runner imports this
-    module, so importing it here at load time would make a cycle."""
-    if name in _RUNNER_NAMES:
-        import runner
-        return getattr(runner, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

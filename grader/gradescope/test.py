@@ -51,15 +51,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import gradelib  # noqa: E402  (found through the path set just above)
+import runner  # noqa: E402
 import mutants  # noqa: E402
 
 ROOT = gradelib.ROOT
 
 
 def run(submission, results, source=ROOT, **extra):
-    env = dict(gradelib.make_env(), AUTOGRADER_SOURCE=source, AUTOGRADER_SUBMISSION=submission,
+    env = dict(runner.make_env(), AUTOGRADER_SOURCE=source, AUTOGRADER_SUBMISSION=submission,
                AUTOGRADER_RESULTS=results, LAB="1", **extra)
-    out, status, timed_out = gradelib.run_command(
+    out, status, timed_out = runner.run_command(
         ["sh", os.path.join(HERE, "run_autograder")], 600, env=env)
     path = os.path.join(results, "results.json")
     data = json.load(open(path)) if os.path.exists(path) else None
@@ -72,7 +73,7 @@ def score(data):
 
 def classroom(results, *flags):
     """grader/classroom.py's output on the results.json at path results."""
-    out, status, _ = gradelib.run_command(
+    out, status, _ = runner.run_command(
         [sys.executable, os.path.join(ROOT, "grader/classroom.py"), *flags, results], 60)
     return out.decode(errors="replace"), status
 
@@ -106,9 +107,9 @@ def reporter_problems(result):
 def classroom_checks(tree, tmp):
     """[(name, ok, why)] for grader/classroom.py on a grade of tree's lab 1."""
     results = os.path.join(tmp, "classroom-results.json")
-    out, status, _ = gradelib.run_command(
+    out, status, _ = runner.run_command(
         [sys.executable, os.path.join(ROOT, "grader/grade.py"), "--tree", tree, "--lab", "1",
-         "--smp", "1", "--json", results], 300, env=gradelib.make_env())
+         "--smp", "1", "--json", results], 300, env=runner.make_env())
     printed = re.findall(r"^points: (\d+)/(\d+)$", out.decode(errors="replace"), re.M)
     if status != 0 or not printed or not os.path.exists(results):
         return [("classroom: grade lab 1", False,
@@ -429,7 +430,7 @@ def debian_root_run(root):
         with open(log, "wb") as f:
             status = subprocess.run(["sh", os.path.join(source, "grader/gradescope/setup.sh")],
                                     stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
-                                    env=dict(gradelib.make_env(), AUTOGRADER_SOURCE=source,
+                                    env=dict(runner.make_env(), AUTOGRADER_SOURCE=source,
                                              DEBIAN_ROOT=root, GRADESCOPE_DEBIAN_ROOT="1")).returncode
         seconds = time.monotonic() - start
         with open(log, errors="replace") as f:
@@ -452,7 +453,7 @@ def main():
                     help="instead: build setup.sh's Debian 12 root in DIR on this machine (as root, "
                          "with Debian's mirror; 3 to 5 minutes here) and grade through it")
     args = ap.parse_args()
-    gradelib.end_runs_on_signals()
+    runner.end_runs_on_signals()
     if args.debian_root:
         printed, others = debian_root_run(os.path.abspath(args.debian_root)), []
     else:
