@@ -18,6 +18,7 @@
 #   make diff LAB=n         what lab n adds to the lab before it
 #   make format / format-check   apply / check .clang-format and .editorconfig
 #   make copies-check       each lab's sources: the lab before's, but for its lesson
+#   make layers-check       no header include cycles; hart.c below vcpu.c below vm.c
 #   make compdb             compile_commands.json, for clangd
 #   make linux / lab5-linux / linux-native   the Linux guest (lab 05)
 #   make bench              lab 05 against OpenSBI alone: SBI call, hart_start, Linux boot
@@ -104,7 +105,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 .PHONY: all setup test check-tools grade handout carry walkthrough readme-check host-test fuzz guest \
 	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
-	format-check copies-check compdb clean FORCE
+	format-check copies-check layers-check compdb clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
 setup:
@@ -351,6 +352,10 @@ format-check:
 # for those its lesson changes, listed in common/tools/copies.py.
 copies-check:
 	@python3 common/tools/copies.py
+
+# How the labs' modules include each other (common/tools/layers.py).
+layers-check:
+	@python3 common/tools/layers.py
 
 # compile_commands.json, so that clangd knows each file's flags: every lab
 # (each with its own -I and config.h: the labs share file names), the test

@@ -16,11 +16,9 @@ import time
 
 import checks
 import grade as grade_cli
-import gradelib
 import handout
 import mutants
 import report
-import runner
 import stall
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, judge, run_selftests,
                       split_lines)

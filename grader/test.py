@@ -3,7 +3,8 @@
 
 The parts, in order: the grader's self-tests, the format check, the
 copies check (each lab's sources are the lab before's but for its lesson)
-and its self-test, the host unit tests, a short fuzz run, the grader over
+and the layers check (no header include cycles; hart below vcpu below vm),
+each with its self-test, the host unit tests, a short fuzz run, the grader over
 every case on each platform (QEMU 7.2 with OpenSBI 1.1, QEMU 10 with OpenSBI 1.5.1), the SMP=4 cases
 built with the other toolchain (riscv64-linux-gnu-), the mutants, the
 handout (it must fail where the solution passes), the Gradescope
@@ -58,6 +59,8 @@ def main():
              ("format", [PY, "common/tools/format-check.py"]),
              ("copies", [PY, "common/tools/copies.py"]),
              ("copies selftest", [PY, "common/tools/copies.py", "--selftest"]),
+             ("layers", [PY, "common/tools/layers.py"]),
+             ("layers selftest", [PY, "common/tools/layers.py", "--selftest"]),
              ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
