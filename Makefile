@@ -184,8 +184,9 @@ $(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*
 $(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
-# Another S-mode payload, for the grader's GUEST= check.
-$(B)/payloads/hello.elf: grader/payloads/hello.S common/payload.ld $(B)/toolchain.flags | check-tools
+# Other S-mode payloads, for the grader: hello.S for the GUEST= check,
+# stop-all.S for a guest that stops its last vCPU.
+$(B)/payloads/%.elf: grader/payloads/%.S common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 %.bin: %.elf
@@ -303,7 +304,7 @@ $(DTB_DIR)/%.dtb: $(DTB_DIR)/virt-smp4.dts grader/dtb/edit.py
 # What the grader boots the labs with: the test guests, the other payload,
 # the crafted device trees and Linux. It builds them in its own checkout,
 # also when it grades another (grader/runner.py).
-support: guest $(B)/payloads/hello.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
+support: guest $(B)/payloads/hello.bin $(B)/payloads/stop-all.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
 # One lab and everything its grader cases boot; then `make qemu-cmd` prints
 # the exact QEMU command of a case.
 build: $(B)/lab$(LAB)/hyp.elf support

@@ -54,6 +54,30 @@ guest_irq_vector:
 	addi	sp, sp, 16
 	sret
 
+	/*
+	 * For the exception tests (main.c): records the scause and stval of
+	 * one exception in guest_exc[0] and [1], and returns past the 4-byte
+	 * instruction that took it.
+	 */
+	.balign 4
+	.globl guest_exc_vector
+guest_exc_vector:
+	addi	sp, sp, -16
+	sd	t0, 0(sp)
+	sd	t1, 8(sp)
+	la	t1, guest_exc
+	csrr	t0, scause
+	sd	t0, 0(t1)
+	csrr	t0, stval
+	sd	t0, 8(t1)
+	csrr	t0, sepc
+	addi	t0, t0, 4
+	csrw	sepc, t0
+	ld	t0, 0(sp)
+	ld	t1, 8(sp)
+	addi	sp, sp, 16
+	sret
+
 	/* Any other trap is fatal: the guest prints and powers off. */
 	.balign 4
 guest_trap_entry:

@@ -188,6 +188,12 @@ static void test_hsm_errors(uint64_t boot, int other)
 	if (impl != OPENSBI_IMPL_ID) {
 		r = sbi_hart_start(dt.hartids[other], 0x1000, 0);
 		guest_check("hsm-start-bad-address", r.error == SBI_ERR_INVALID_ADDRESS, r.error);
+		/* An odd address is no instruction's: no hart can run there. */
+		r = sbi_hart_start(dt.hartids[other], (uint64_t)guest_secondary_entry + 1, 0);
+		guest_check("hsm-start-odd-address", r.error == SBI_ERR_INVALID_ADDRESS, r.error);
+		r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, SUSPEND_NON_RETENTIVE,
+			      (uint64_t)guest_secondary_entry + 1, 0, 0, 0, 0);
+		guest_check("hsm-suspend-odd-address", r.error == SBI_ERR_INVALID_ADDRESS, r.error);
 	}
 	r = sbi_ecall(SBI_EXT_HSM, SBI_HSM_HART_SUSPEND, 0x00000001, 0, 0, 0, 0, 0);
 	guest_check("hsm-suspend-reserved-type", r.error == SBI_ERR_INVALID_PARAM, r.error);

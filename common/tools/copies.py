@@ -60,7 +60,7 @@ LESSONS = {
     "05-hsm": {
         "vsbi.c vsbi.h": "HSM, TIME, IPI and RFENCE for the guest",
         "vcpu.c vcpu.h": "VCPU_SUSPENDED, requests from other harts, interrupts as exits",
-        "vm.c": "vm_add_vcpu records the hart that adds the vCPU",
+        "vm.c vm.h": "vm_add_vcpu records the hart that adds the vCPU; vm_all_stopped",
         "platform.c platform.h": "reads /chosen's initrd (QEMU's -initrd)",
         "guestdt.c guestdt.h": "names the initrd in the guest's /chosen",
         "main.c": "guest_initrd_load; hyp_run_vcpu, every hart's last loop",

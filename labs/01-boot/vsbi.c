@@ -18,11 +18,14 @@
 
 /*
  * Checks that [gpa, gpa + len) is guest RAM with the permission `need`
- * (PTE_R or PTE_W), one page at a time through the G-stage table.
+ * (PTE_R or PTE_W), one page at a time through the G-stage table. An empty
+ * range is always fine, wherever it starts: it holds no byte to check.
  */
 static int vsbi_guest_check(const struct vcpu *v, uint64_t gpa, uint64_t len,
 			    uint64_t need)
 {
+	if (len == 0)
+		return 0;
 	if (gpa + len < gpa)
 		return -1;
 	for (uint64_t a = gpa & ~(PAGE_SIZE - 1); a < gpa + len; a += PAGE_SIZE) {

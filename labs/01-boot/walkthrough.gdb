@@ -60,7 +60,7 @@ bt
 # expect: ^#2  0x[0-9a-f]+ in hyp_main \(
 # expect: ^#3  0x[0-9a-f]+ in image_start \(\)
 p/x $hedeleg
-# expect: = 0xb10d$
+# expect: = 0xb15d$
 p/x $hideleg
 # expect: = 0x444$
 p/x $hstatus

@@ -13,12 +13,17 @@
 #include "vsbi.h"
 
 /*
- * Exceptions the guest handles itself, without a trip through us (hedeleg).
- * Guest page faults, ecalls from VS-mode and virtual instructions are ours.
+ * Exceptions the guest handles itself, without a trip through us (hedeleg):
+ * every one a real hart would give its kernel, misaligned loads, stores and
+ * AMOs included (Linux takes those in its own trap handler). Guest page
+ * faults, ecalls from VS-mode and virtual instructions are ours. Access
+ * faults stay ours too: in guest RAM only our own memory protection can
+ * cause one.
  */
 #define HEDELEG_GUEST                                                  \
 	((1UL << EXC_INST_MISALIGNED) | (1UL << EXC_ILLEGAL_INST) |    \
-	 (1UL << EXC_BREAKPOINT) | (1UL << EXC_ECALL_U) |              \
+	 (1UL << EXC_BREAKPOINT) | (1UL << EXC_LOAD_MISALIGNED) |      \
+	 (1UL << EXC_STORE_MISALIGNED) | (1UL << EXC_ECALL_U) |        \
 	 (1UL << EXC_INST_PAGE_FAULT) | (1UL << EXC_LOAD_PAGE_FAULT) | \
 	 (1UL << EXC_STORE_PAGE_FAULT))
 

@@ -181,6 +181,17 @@ static void hyp_run_vcpu(struct hart *h)
 	for (;;) {
 		hart_park_until(h, hyp_vcpu_runnable, h->vcpu);
 		vcpu_run(h->vcpu);
+		/*
+		 * It stopped. Only a running vCPU can start another (hart_start),
+		 * so once every vCPU is STOPPED none will ever run again: end the
+		 * machine, as a guest's failed power-off would, instead of idling.
+		 * If two vCPUs stop at once, at least the second sees both.
+		 */
+		if (vm_all_stopped(h->vcpu->vm)) {
+			printf("hyp: every vCPU is stopped (hart_stop) and none can start another: "
+			       "stopping the machine\n");
+			machine_fail();
+		}
 	}
 }
 

@@ -77,3 +77,11 @@ void vm_wait_vcpus(struct vm *vm)
 	printf("hyp: all %d of %d vCPUs in: the VM may run\n", vm_vcpus_in(vm),
 	       vm->nvcpus);
 }
+
+int vm_all_stopped(struct vm *vm)
+{
+	for (int id = 0; id < vm->nvcpus; id++)
+		if (vcpu_get_state(vm->vcpus[id]) != VCPU_POWERED_OFF)
+			return 0;
+	return 1;
+}

@@ -49,4 +49,7 @@ int vm_vcpus_in(struct vm *vm);
 /* On the boot hart: sleeps until every expected vCPU has been added. */
 void vm_wait_vcpus(struct vm *vm);
 
+/* Whether every vCPU of vm is PoweredOff (STOPPED), each read under its lock. */
+int vm_all_stopped(struct vm *vm);
+
 #endif

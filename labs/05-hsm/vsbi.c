@@ -26,11 +26,14 @@ _Static_assert(HYP_MAX_HARTS <= 64, "a vCPU set fits one 64-bit mask");
 
 /*
  * Checks that [gpa, gpa + len) is guest RAM with the permission `need`
- * (PTE_R or PTE_W), one page at a time through the G-stage table.
+ * (PTE_R or PTE_W), one page at a time through the G-stage table. An empty
+ * range is always fine, wherever it starts: it holds no byte to check.
  */
 static int vsbi_guest_check(const struct vcpu *v, uint64_t gpa, uint64_t len,
 			    uint64_t need)
 {
+	if (len == 0)
+		return 0;
 	if (gpa + len < gpa)
 		return -1;
 	for (uint64_t a = gpa & ~(PAGE_SIZE - 1); a < gpa + len; a += PAGE_SIZE) {
@@ -271,12 +274,16 @@ static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a
 }
 
 /*
- * Checks that the guest may run code at gpa: guest RAM, executable, as
+ * Checks that the guest may run code at gpa: an instruction address (even:
+ * with the C extension, which the guest's ISA has, 2-byte aligned; no hart
+ * can run at an odd one) in guest RAM that is executable, as
  * vsbi_guest_check() checks data. Returns 0 if so, else -1.
  */
 static int vsbi_guest_code(const struct vcpu *v, uint64_t gpa)
 {
 	uint64_t hpa, perm;
+	if ((gpa & 1) != 0)
+		return -1;
 	if (gstage_translate(v->gstage, gpa, &hpa, &perm) != 0 || !(perm & PTE_X))
 		return -1;
 	return 0;

@@ -11,7 +11,7 @@
 # session: SMP=2
 
 # Hart A: the guest asks for vCPU 1 (not the calls that must fail).
-break vsbi_hsm if fid == 0 && a[0] == 1 && a[1] != 0x1000
+break vsbi_hsm if fid == 0 && a[0] == 1 && a[1] != 0x1000 && (a[1] & 1) == 0
 # expect: ^Breakpoint 1 at 0x[0-9a-f]+: file labs/05-hsm/vsbi\.c, line \d+\.$
 continue
 # expect: ^Thread \d hit Breakpoint 1, vsbi_hsm \(v=0x[0-9a-f]+ <vcpus>, fid=0, a=0x[0-9a-f]+ <vcpus\+80>\) at labs/05-hsm/vsbi\.c:\d+$
