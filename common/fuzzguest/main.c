@@ -296,6 +296,13 @@ static void random_hart_list(uint64_t *rng, uint64_t *mask, uint64_t *base)
  */
 static int hart_list_answer_ok(uint64_t mask, uint64_t base, struct sbiret r)
 {
+	/*
+	 * An empty list with a hart_mask_base that is no hart names no hart:
+	 * the labs answer success, OpenSBI INVALID_PARAM; the specification
+	 * says nothing of the base alone, so either is right.
+	 */
+	if (mask == 0 && base != -1UL && hart_index(base) < 0)
+		return r.error == SBI_SUCCESS || r.error == SBI_ERR_INVALID_PARAM;
 	if (hart_list_valid(mask, base))
 		return r.error == SBI_SUCCESS;
 	if (cfg.native && hart_index(base) >= 0)
@@ -401,6 +408,15 @@ static void op_rfence(uint64_t *rng)
 	}
 	uint64_t mask, base, start, size;
 	random_hart_list(rng, &mask, &base);
+	/*
+	 * NATIVE: OpenSBI 1.1 waits forever for a remote fence on a hart that
+	 * stops before it takes the request (seed 7 at SMP 2 hung so). Natively
+	 * a list that OpenSBI would act on names only the caller.
+	 */
+	if (cfg.native && (base == -1UL || hart_index(base) >= 0)) {
+		mask = 1;
+		base = self_id();
+	}
 	switch (rng_below(rng, 3)) {
 	case 0: /* the whole address space, both ways of saying it */
 		start = 0;
