@@ -4,8 +4,9 @@
  * OpenSBI natively) with seeded random operations and checks every answer
  * against the SBI specification v2.0.
  *
- * The seed comes from the device tree's /chosen bootargs ("seed=N", default
- * 1; "rounds=N" changes the number of rounds). The boot hart runs the
+ * The seed comes from the device tree's /chosen bootargs ("seed=N"; without
+ * it, fuzz_builtin's, 1 unless grader/fuzz_guest.py wrote another there;
+ * "rounds=N" changes the number of rounds). The boot hart runs the
  * rounds: SBI calls with random and boundary arguments, DBCN at the edges of
  * guest RAM, hart_start and hart_get_status of the other harts, and
  * exceptions of its own. Each hart it starts runs a few random calls of its
@@ -36,6 +37,17 @@ extern char image_start[], image_end[];
 
 struct fuzz_exc fuzz_exc[FUZZ_MAX_HARTS]; /* entry.S records traps here */
 uint8_t fuzz_stacks[FUZZ_MAX_HARTS][FUZZ_STACK_SIZE] __attribute__((aligned(16)));
+
+/*
+ * The seed when the bootargs name none. grader/fuzz_guest.py writes copies
+ * of this binary with another seed after the magic (make
+ * build/fuzzguest/fuzzguest-seedN.bin), so that a seed needs no new
+ * BOOTARGS, which under a lab means a new hypervisor build.
+ */
+const volatile struct {
+	char magic[8];
+	uint64_t seed;
+} fuzz_builtin __attribute__((aligned(8))) = { "FUZZSEED", 1 };
 
 /* What the device tree says. */
 static struct {
@@ -989,7 +1001,7 @@ void fuzz_main(uint64_t hartid, uint64_t fdt)
 		__atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);
 		fuzz_poweroff();
 	}
-	cfg.seed = bootarg("seed", 1);
+	cfg.seed = bootarg("seed", fuzz_builtin.seed);
 	cfg.rounds = bootarg("rounds", DEFAULT_ROUNDS);
 	cfg.boot = hartid;
 	cfg.native = sbi_ecall(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0, 0, 0, 0).value ==
