@@ -15,6 +15,7 @@
 #   make readme-check [LAB=n] the READMEs' transcripts against real boots
 #   make fuzz [SECONDS=n]   fuzz the device-tree code of labs 02 and 05
 #   make guest-native       the test guest on OpenSBI alone, no hypervisor
+#   make fuzz-guest [SECONDS=n] [LAB=5|native] [SMP=4]   the misbehaving guest, seed after seed
 #   make diff LAB=n         what lab n adds to the lab before it
 #   make format / format-check   apply / check .clang-format and .editorconfig
 #   make copies-check       each lab's sources: the lab before's, but for its lesson
@@ -104,7 +105,7 @@ LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst
 
 
 .PHONY: all setup test check-tools grade handout carry walkthrough readme-check host-test fuzz guest \
-	guest-native gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
+	guest-native fuzzguest fuzz-guest gdb qemu-cmd qemu-cmd-native support build build-native bench diff format \
 	format-check copies-check layers-check compdb clean FORCE
 all: $(foreach n,$(LABS),$(B)/lab$(n)/hyp.elf) guest
 
@@ -184,6 +185,22 @@ $(B)/guest/guest.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*
 $(B)/guest/guest-oob.elf: $(GUEST_SRCS) $(wildcard common/include/*.h common/guest/*.h) common/payload.ld $(B)/toolchain.flags | check-tools
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGUEST_TEST_OOB $(LDFLAGS) -o $@ $(GUEST_SRCS)
+# ---- the misbehaving guest (common/fuzzguest): seeded random SBI calls and exceptions ----
+FUZZGUEST_SRCS := common/fuzzguest/entry.S common/fuzzguest/main.c $(COMMON_SRCS)
+fuzzguest: $(B)/fuzzguest/fuzzguest.bin
+$(B)/fuzzguest/fuzzguest.elf: $(FUZZGUEST_SRCS) $(wildcard common/include/*.h common/fuzzguest/*.h) common/payload.ld $(B)/toolchain.flags | check-tools
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Icommon/fuzzguest $(LDFLAGS) -o $@ $(FUZZGUEST_SRCS)
+# The same with another built-in seed (no BOOTARGS, so no lab rebuild):
+# grader/fuzz_guest.py writes it into a copy. The grader boots these seeds.
+FUZZ_GUEST_SEEDS := 1 2
+$(B)/fuzzguest/fuzzguest-seed%.bin: $(B)/fuzzguest/fuzzguest.bin grader/fuzz_guest.py
+	python3 grader/fuzz_guest.py --patch $* $< $@
+# make fuzz-guest [SECONDS=n] [LAB=n|native] [SMP=n]: seed after seed for
+# SECONDS (default 10), on lab 05 unless LAB= is given; names each failing seed.
+fuzz-guest: check-tools
+	@python3 grader/fuzz_guest.py --seconds $(SECONDS) --smp $(SMP) \
+		--lab $(if $(filter command line,$(origin LAB)),$(LAB),5)
 # Other S-mode payloads, for the grader: hello.S for the GUEST= check,
 # stop-all.S for a guest that stops its last vCPU.
 $(B)/payloads/%.elf: grader/payloads/%.S common/payload.ld $(B)/toolchain.flags | check-tools
@@ -304,7 +321,7 @@ $(DTB_DIR)/%.dtb: $(DTB_DIR)/virt-smp4.dts grader/dtb/edit.py
 # What the grader boots the labs with: the test guests, the other payload,
 # the crafted device trees and Linux. It builds them in its own checkout,
 # also when it grades another (grader/runner.py).
-support: guest $(B)/payloads/hello.bin $(B)/payloads/stop-all.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
+support: guest fuzzguest $(FUZZ_GUEST_SEEDS:%=$(B)/fuzzguest/fuzzguest-seed%.bin) $(B)/payloads/hello.bin $(B)/payloads/stop-all.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
 # One lab and everything its grader cases boot; then `make qemu-cmd` prints
 # the exact QEMU command of a case.
 build: $(B)/lab$(LAB)/hyp.elf support

@@ -63,7 +63,24 @@ def native_cases():
     """The test guest on OpenSBI alone: the reference every lab is held to."""
     return [Case(f"native-smp{smp}", "native", smp, guest_checks() + [timer_sip("native")],
                  exit_status=0)
-            for smp in (1, 2, 4, 8)]
+            for smp in (1, 2, 4, 8)] + fuzz_guest_cases("native", (1, 2, 4, 8), seeds=(1,))
+
+
+# The misbehaving guest (common/fuzzguest): seeded random SBI calls, HSM
+# starts and stops from every hart, its own exceptions; each seed a binary
+# of its own (the Makefile's FUZZ_GUEST_SEEDS), so BOOTARGS stay as built.
+FUZZ_GUEST_SEEDS = (1, 2)
+
+
+def fuzz_guest_cases(lab, smps, seeds=FUZZ_GUEST_SEEDS):
+    """One case per SMP and seed: the guest's summary says 0 failures and
+    it powered off cleanly."""
+    name = "native" if lab == "native" else f"lab{lab}"
+    return [Case(f"{name}-fuzzguest-smp{smp}-seed{seed}", lab, smp, [
+        Ordered("fuzzguest", [rf"^fuzzguest: seed {seed}: \d+ operations, 0 failures$"]),
+        Absent("no fuzzguest failures", r"^fuzzguest: FAIL|hyp: unexpected|panic: "),
+    ], guest=f"build/fuzzguest/fuzzguest-seed{seed}.bin", exit_status=0, timeout=20)
+        for smp in smps for seed in seeds]
 
 
 def dtb(name):
@@ -173,7 +190,7 @@ def lab_fault_cases(lab):
 def lab1_cases():
     # Lab 1 must not depend on the other harts: the same checks at any SMP.
     return [Case(f"lab1-smp{smp}", 1, smp, lab_guest_checks(1, 1), exit_status=0, timeout=10)
-            for smp in (1, 2, 4, 8)] + lab_fault_cases(1)
+            for smp in (1, 2, 4, 8)] + lab_fault_cases(1) + fuzz_guest_cases(1, (1,), seeds=(1,))
 
 
 # ---------------------------------------------------------------------------
@@ -269,7 +286,7 @@ def lab2_cases():
             Ordered(f"bad-tree-{name}", [rf"^hyp: error: the firmware's device tree at {HEX}: {re.escape(why)}$"]),
             Absent("no guest on a bad tree", r"^guest:"),
         ], qemu_extra=dtb(name), exit_status=1, timeout=10))
-    return cases + lab_fault_cases(2)
+    return cases + lab_fault_cases(2) + fuzz_guest_cases(2, (1,), seeds=(1,))
 
 
 # ---------------------------------------------------------------------------
@@ -338,7 +355,7 @@ def lab3_cases():
         Ordered("poweroff", [r"^guest: device tree: 4 cpus", r"^guest: all checks passed$",
                              r"^hyp: guest powered off$"]),
     ], qemu_extra=dtb("extra-cpu9"), exit_status=0, timeout=15))
-    return cases + lab_fault_cases(3)
+    return cases + lab_fault_cases(3) + fuzz_guest_cases(3, (1,), seeds=(1,))
 
 
 # ---------------------------------------------------------------------------
@@ -435,7 +452,7 @@ def lab4_cases():
         Ordered("poweroff", [r"^guest: device tree: 4 cpus", r"^guest: all checks passed$",
                              r"^hyp: guest powered off$"]),
     ], qemu_extra=dtb("extra-cpu9-first"), exit_status=0, timeout=15))
-    return cases + lab_fault_cases(4)
+    return cases + lab_fault_cases(4) + fuzz_guest_cases(4, (1,), seeds=(1,))
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +536,7 @@ def lab5_cases():
                                 r"^hyp: every vCPU is stopped \(hart_stop\) and none can start "
                                 r"another: stopping the machine$"]),
     ], guest="build/payloads/stop-all.bin", exit_status=1, timeout=10))
-    return cases + lab_fault_cases(5)
+    return cases + lab_fault_cases(5) + fuzz_guest_cases(5, (1, 2, 4, 8))
 
 
 # ---------------------------------------------------------------------------
@@ -551,7 +568,9 @@ def lesson_points(case):
     """The case with 0 points on each check that is not its lab's lesson."""
     if case.lab == "native":
         return case
-    fault = case.name.endswith(("-isolation", "-no-h", "-payload", "-stop-all"))
+    # The fault cases, and the misbehaving guest: infrastructure, every lab's.
+    fault = case.name.endswith(("-isolation", "-no-h", "-payload", "-stop-all")) or \
+        "-fuzzguest-" in case.name
     one_hart = case.smp == 1 and case.lab in (2, 3, 4)
     lesson = LESSON[case.lab] if not one_hart and not fault else set()
     for i, check in enumerate(case.checks):
