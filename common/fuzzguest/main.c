@@ -29,7 +29,6 @@
 #define PRINTED_FAILURES 8 /* the rest are only counted */
 #define SECONDARY_OPS 32 /* a started hart runs up to this many operations */
 #define SUSPEND_NON_RETENTIVE 0x80000000UL
-#define LAB_DBCN_CHUNK 4096 /* the labs' DBCN_CHUNK (vsbi.c) */
 
 void fuzz_secondary_entry(void); /* entry.S */
 void fuzz_ecall(uint64_t frame[64]); /* entry.S */
@@ -727,16 +726,6 @@ static void op_dbcn(uint64_t *rng)
 	if (rng_below(rng, 8) == 0)
 		hi = 1 + rng_below(rng, 2) * rng_next(rng);
 	int inside = addr >= dt.mem_base && addr + len >= addr && addr + len <= mem_end && hi == 0;
-	/*
-	 * The labs move at most LAB_DBCN_CHUNK bytes a call and check only
-	 * those (vsbi.c, vsbi_dbcn): a longer range that starts in RAM but
-	 * runs out of it gets success for its first part, where SBI v2.0 asks
-	 * for INVALID_PARAM. A documented difference (labs/05-hsm/README.md,
-	 * "What a guest can and cannot do to the hypervisor").
-	 */
-	uint64_t part = len < LAB_DBCN_CHUNK ? len : LAB_DBCN_CHUNK;
-	if (!cfg.native && !inside && hi == 0 && addr >= dt.mem_base && addr + part <= mem_end)
-		inside = 1, len = part;
 	if (cfg.native && !inside && len != 0 && hi == 0)
 		return; /* NATIVE: see above */
 

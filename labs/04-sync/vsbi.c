@@ -124,17 +124,23 @@ static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	uint8_t buf[DBCN_CHUNK];
 	uint64_t len = a[0] < DBCN_CHUNK ? a[0] : DBCN_CHUNK;
 
+	/*
+	 * The whole range the guest names must be its RAM (SBI v2.0, DBCN:
+	 * INVALID_PARAM otherwise), although one call moves at most
+	 * DBCN_CHUNK bytes of it.
+	 */
+
 	switch (fid) {
 	case SBI_DBCN_WRITE:
 		/* On RV64 a non-zero high half is an address past 2^64. */
-		if (a[2] != 0 || vsbi_guest_check(v, a[1], len, PTE_R) != 0)
+		if (a[2] != 0 || vsbi_guest_check(v, a[1], a[0], PTE_R) != 0)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 		vsbi_guest_copy(v, a[1], buf, len, 0);
 		/* Under our console lock: never inside a line of ours. */
 		console_write(buf, len);
 		return (struct sbiret){ SBI_SUCCESS, (long)len };
 	case SBI_DBCN_READ: {
-		if (a[2] != 0 || vsbi_guest_check(v, a[1], len, PTE_W) != 0)
+		if (a[2] != 0 || vsbi_guest_check(v, a[1], a[0], PTE_W) != 0)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
 		uint64_t n = 0;
 		int c;
