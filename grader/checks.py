@@ -60,10 +60,12 @@ def timer_sip(lab):
 
 
 def native_cases():
-    """The test guest on OpenSBI alone: the reference every lab is held to."""
+    """The test guest on OpenSBI alone: the reference every lab is held to.
+    (The misbehaving guest runs natively with make fuzz-guest LAB=native
+    only: see grader/README.md, "The misbehaving guest".)"""
     return [Case(f"native-smp{smp}", "native", smp, guest_checks() + [timer_sip("native")],
                  exit_status=0)
-            for smp in (1, 2, 4, 8)] + fuzz_guest_cases("native", (1, 2, 4, 8), seeds=(1,))
+            for smp in (1, 2, 4, 8)]
 
 
 # The misbehaving guest (common/fuzzguest): seeded random SBI calls, HSM
