@@ -122,16 +122,26 @@ static uint64_t guest_initrd_load(void)
 	return gpa;
 }
 
-/* Builds the guest's device tree, for nvcpus vCPUs, in the last 2 MiB of its RAM. */
-static void guest_dtb_build(int nvcpus)
+/*
+ * Builds the guest's device tree, for nvcpus vCPUs (with Sstc if sstc), in
+ * the last 2 MiB of its RAM.
+ */
+static void guest_dtb_build(int nvcpus, int sstc)
 {
 	static char isa[HART_ISA_MAX];
 	uint64_t hpa, perm;
 	uint64_t initrd = guest_initrd_load();
 
-	/* Every vCPU gets the boot hart's ISA, less what a guest cannot use. */
+	/* Every vCPU gets the boot hart's ISA, less what a guest cannot use... */
 	if (guestdt_isa(platform_isa(&platform, platform.hartids[0]), isa, sizeof(isa)) != 0)
 		panic("the guest's ISA does not fit in %d bytes\n", HART_ISA_MAX);
+	/* ...plus Sstc if vcpu.c gives it one: the last name, as s-names come after z-names. */
+	if (sstc) {
+		size_t n = strlen(isa);
+		if (n + sizeof("_sstc") > sizeof(isa))
+			panic("the guest's ISA does not fit in %d bytes\n", HART_ISA_MAX);
+		memcpy(isa + n, "_sstc", sizeof("_sstc"));
+	}
 	struct guestdt_config config = {
 		.nvcpus = nvcpus,
 		.isa = isa,
@@ -225,7 +235,12 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	hart_self()->vcpu = vcpu0;
 	vm_wait_vcpus(vm);
 
-	guest_dtb_build(online); /* one vCPU per hart that came online */
+	/* The guest's timer: its own stimecmp where the harts and firmware allow. */
+	int sstc = vcpu_timer_init(platform_isa_has_ext(platform.boot_isa, "sstc"));
+	printf("hyp: guest timer: %s\n",
+	       sstc ? "Sstc (the guest's stimecmp is the hart's vstimecmp: no exit)"
+		    : "SBI set_timer, through our own timer (one exit per deadline)");
+	guest_dtb_build(online, sstc); /* one vCPU per hart that came online */
 	vcpu_power_on(vcpu0, GUEST_ENTRY, GUEST_DTB_GPA);
 	printf("hyp: starting vCPU 0 on hart %lu at guest-physical 0x%lx\n", hartid,
 	       GUEST_ENTRY);
