@@ -301,6 +301,117 @@ def summary(values):
             "n": len(values)}
 
 
+# ---- Linux: the hypervisor's exits by cause ----
+
+# When the guest powers off, lab 05 prints a table of its exits (traps from
+# the guest into the hypervisor) by cause, one column per vCPU and, with
+# more than one vCPU, a total:
+#
+#   hyp: exits by cause        vcpu0    vcpu1    total
+#   hyp:   sbi time              812      640     1452
+#   hyp:   all                   812      640     1452
+#
+# Only causes that happened have a row; the last row is always "all".
+EXIT_HEADER = re.compile(r"^hyp: exits by cause((?: +\S+)+) *$")
+EXIT_ROW = re.compile(r"^hyp:   (\S.*?) *$")
+# The causes the hypervisor prints today, in the order the bench shows them
+# (a cause not listed here comes after them, in the order first seen). The
+# parser does not use this list.
+EXIT_CAUSES = ["sbi base", "sbi legacy", "sbi dbcn", "sbi srst", "sbi time", "sbi ipi",
+               "sbi rfence", "sbi hsm", "sbi other", "timer interrupt", "IPI (kick)",
+               "guest page fault", "virtual instruction", "other"]
+
+
+def exit_columns(header):
+    """The column names of a table's header line, or None if the line is not
+    one: vcpu0, vcpu1, ... and, with more than one, total."""
+    m = EXIT_HEADER.match(header)
+    if not m:
+        return None
+    columns = m.group(1).split()
+    vcpus = columns[:-1] if len(columns) > 1 else columns
+    if vcpus != [f"vcpu{i}" for i in range(len(vcpus))] or \
+            (len(columns) > 1 and columns[-1] != "total"):
+        return None
+    return columns
+
+
+def exit_row(line, ncolumns):
+    """(cause, [counts]) from a row with ncolumns counts, or None."""
+    m = EXIT_ROW.match(line)
+    if not m:
+        return None
+    words = m.group(1).split()
+    if len(words) <= ncolumns or not all(w.isdigit() for w in words[-ncolumns:]):
+        return None
+    return " ".join(words[:-ncolumns]), [int(w) for w in words[-ncolumns:]]
+
+
+def parse_exits(lines):
+    """The last complete exit table in a console's lines, or None when there
+    is none. A table is complete once its "all" row has come; one cut off
+    before it (QEMU killed, output lost) counts as none, so that a partial
+    table never enters a median. Lines that are not rows of the table
+    (Linux's, or the hypervisor's other lines) may come between its rows.
+
+    Returns {"columns": ["vcpu0", ..., "total"],
+             "total": {cause: exits, ..., "all": exits},  (the total column,
+                      or the only column with one vCPU; in the table's order)
+             "per_vcpu": {cause: [exits of vcpu0, vcpu1, ...]},
+             "consistent": whether each total is its row's sum and "all"
+                           each column's sum}."""
+    found, columns, rows = None, None, None
+    for line in lines:
+        header = exit_columns(line)
+        if header is not None:
+            columns, rows = header, []
+            continue
+        if columns is None:
+            continue
+        row = exit_row(line, len(columns))
+        if row is None:
+            continue
+        rows.append(row)
+        if row[0] == "all":
+            found = exit_table(columns, rows)
+            columns = rows = None
+    return found
+
+
+def exit_table(columns, rows):
+    nvcpus = len(columns) - 1 if len(columns) > 1 else 1
+    table_ = {"columns": columns, "total": {}, "per_vcpu": {}}
+    for cause, counts in rows:
+        table_["total"][cause] = counts[-1]
+        table_["per_vcpu"][cause] = counts[:nvcpus]
+    sums = [sum(c[i] for cause, c in rows if cause != "all") for i in range(len(columns))]
+    table_["consistent"] = (all(sum(c[:nvcpus]) == c[-1] for _, c in rows)
+                            and rows[-1][1] == sums)
+    return table_
+
+
+def exit_medians(tables):
+    """{cause: median over the boots of its total} over the boots whose table
+    was found (a cause missing from a boot's table: 0 there), or None when
+    no boot printed one. In EXIT_CAUSES's order, then any other cause, then
+    "all"."""
+    tables = [t for t in tables if t is not None]
+    if not tables:
+        return None
+    causes = order_causes(c for t in tables for c in t["total"])
+    return {c: statistics.median(t["total"].get(c, 0) for t in tables) for c in causes}
+
+
+def order_causes(causes):
+    seen = []
+    for c in causes:
+        if c not in seen:
+            seen.append(c)
+    known = [c for c in EXIT_CAUSES if c in seen]
+    return known + [c for c in seen if c not in EXIT_CAUSES and c != "all"] + \
+        (["all"] if "all" in seen else [])
+
+
 # ---- Linux and the grader: wall time ----
 
 def linux_boot(lab):
