@@ -414,17 +414,155 @@ def order_causes(causes):
 
 # ---- Linux and the grader: wall time ----
 
-def linux_boot(lab):
-    """Seconds from starting QEMU to Linux's init line."""
-    cmd = qemu_cmd(lab, LINUX_SMP, **LINUX)
+# The ways Linux boots, in the order each round boots them: (key, lab,
+# QEMU_EXTRA, name). Without Sstc, lab 05's harts have no stimecmp.
+NOSSTC = "-cpu rv64,sstc=false"
+LINUX_WAYS = [("sstc", 5, "", "lab 05 (Sstc)"),
+              ("nosstc", 5, NOSSTC, "lab 05 (no Sstc)"),
+              ("native", "native", "", "native")]
+GUEST_ISA = re.compile(r"^hyp: guest device tree: .*\bisa (\S+?),? ")
+
+
+def linux_boot(lab, extra="", name=None):
+    """Seconds from starting QEMU to Linux's init line, and the console's
+    lines. QEMU runs on to its exit (init powers off): lab 05 prints its
+    exit table after the init line."""
+    cmd = qemu_cmd(lab, LINUX_SMP, extra, **LINUX)
     seen = []
     lines, status, timed_out = boot(cmd, on_line=lambda line, t: seen.append(t)
                                     if LINUX_INIT.match(line) else None)
     if not seen or status != 0:
         tail = "\n".join(lines[-10:])
-        die(f"Linux ({'lab 05' if lab == 5 else 'native'}) did not reach init "
+        die(f"Linux ({name or ('lab 05' if lab == 5 else 'native')}) did not reach init "
             f"(status {status}, timed out {timed_out}):\n{tail}")
-    return seen[0]
+    return seen[0], lines
+
+
+def harts_isa(lab, extra):
+    """Whether QEMU takes QEMU_EXTRA=extra on the Linux command line of lab
+    (5 or "native"), and the harts' ISA string then: with -machine dumpdtb,
+    QEMU writes the machine's device tree and exits before running anything.
+    Returns (the ISA string, "") or (None, what QEMU said)."""
+    path = os.path.join(OUT, "probe.dtb")
+    if os.path.exists(path):
+        os.remove(path)
+    cmd = qemu_cmd(lab, LINUX_SMP, extra, **LINUX) + f" -machine dumpdtb={path}"
+    out, status, timed_out = runner.run_command(cmd, 30, cwd=ROOT)
+    if status != 0 or timed_out or not os.path.exists(path):
+        said = [line for line in gradelib.split_lines(out) if line.strip()]
+        return None, (said[-1] if said else f"status {status}, timed out {timed_out}")
+    with open(path, "rb") as f:
+        isas = re.findall(rb"rv64[a-z0-9_]+", f.read())
+    os.remove(path)
+    # The longest: QEMU 10 also has riscv,isa-base = "rv64i".
+    return (max(isas, key=len).decode() if isas else ""), ""
+
+
+def has_sstc(isa):
+    return isa is not None and "sstc" in isa.split("_")[1:]
+
+
+def linux_bench(runs):
+    """Boots Linux runs times each way (LINUX_WAYS), a round at a time, so
+    that load on the host falls on every way. A way that QEMU does not
+    take (its -cpu option) is skipped with a note. Returns {"seconds": {way:
+    [s, ...]}, "exits": {way: [table or None, ...]} (lab 05's ways),
+    "exit_status": {way: ["table", "none", "cut off", ...]}, "harts_isa",
+    "guest_isa": {way: ISA string}, "skipped": {way: why}}."""
+    ways, result = [], {"seconds": {}, "exits": {}, "exit_status": {}, "harts_isa": {},
+                        "guest_isa": {}, "skipped": {}}
+    for key, lab, extra, name in LINUX_WAYS:
+        isa, said = harts_isa(lab, extra)
+        result["harts_isa"][key] = isa
+        if isa is None:
+            why = f"QEMU does not accept QEMU_EXTRA='{extra}': {said}"
+        elif key == "nosstc" and has_sstc(isa):
+            why = f"QEMU_EXTRA='{extra}' left sstc in the harts' ISA ({isa})"
+        else:
+            why = None
+        if why:
+            print(f"bench: note: {why}; Linux, {name} skipped", flush=True)
+            result["skipped"][key] = why
+            continue
+        if key == "sstc" and not has_sstc(isa):
+            print(f"bench: note: the harts have no Sstc on this platform ({isa})", flush=True)
+        ways.append((key, lab, extra, name))
+        result["seconds"][key] = []
+        if lab == 5:
+            result["exits"][key], result["exit_status"][key] = [], []
+    print(f"bench: Linux, SMP={LINUX_SMP}, {runs} boots each way "
+          f"({', '.join(name for _, _, _, name in ways)})", flush=True)
+    for _ in range(runs):
+        for key, lab, extra, name in ways:
+            seconds, lines = linux_boot(lab, extra, name)
+            result["seconds"][key].append(seconds)
+            for line in lines:
+                m = GUEST_ISA.match(line)
+                if m:
+                    result["guest_isa"].setdefault(key, m.group(1))
+            if lab != 5:
+                continue
+            table_ = parse_exits(lines)
+            result["exits"][key].append(table_)
+            result["exit_status"][key].append(
+                "table" if table_ else
+                "cut off" if any(exit_columns(line) for line in lines) else "none")
+    return result
+
+
+def exit_report(linux):
+    """The second table: each cause's exits per Linux boot (median), lab 05
+    with Sstc against lab 05 without; and the lines that go with it."""
+    ways = [(key, name) for key, lab, _, name in LINUX_WAYS if lab == 5]
+    medians = {key: exit_medians(linux["exits"].get(key, [])) for key, _ in ways}
+    out = []
+    for key, name in ways:
+        status = linux["exit_status"].get(key)
+        if key in linux["skipped"]:
+            out.append(f"  {name}: not booted ({linux['skipped'][key]})")
+        elif status and "table" not in status:
+            if "cut off" in status:
+                out.append(f"exit counts: cut off before the 'all' row ({name}, "
+                           f"{status.count('cut off')} of {len(status)} boots, none whole)")
+            else:
+                out.append(f"exit counts: not printed by this hypervisor ({name}, "
+                           f"{len(status)} boot{'s' if len(status) > 1 else ''})")
+        elif status and status.count("table") < len(status):
+            out.append(f"  {name}: a whole table in {status.count('table')} of {len(status)} "
+                       f"boots; the median is of those")
+        if status and any(t is not None and not t["consistent"]
+                          for t in linux["exits"][key]):
+            out.append(f"  {name}: a table's totals are not the sums of its columns "
+                       "(bench.json has the raw tables)")
+    found = [key for key, _ in ways if medians[key]]
+    if found:
+        causes = order_causes(c for key in found for c in medians[key])
+        rows = [("cause",) + tuple(name for _, name in ways)]
+        for cause in causes:
+            rows.append((cause,) + tuple(fmt_exits(medians[key].get(cause, 0))
+                                         if medians[key] else "-" for key, _ in ways))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [r[0].ljust(widths[0]) + "".join("  " + c.rjust(w) for c, w in
+                                                  zip(r[1:], widths[1:])) for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        out = [f"exits by cause, Linux to power off, SMP={LINUX_SMP} "
+               "(exits per boot, median over the boots):"] + lines + \
+            ["  native: none, OpenSBI alone has no hypervisor"] + out
+    return "\n".join(out), medians
+
+
+def exit_note(linux, key):
+    """Why a lab 05 way has no exit counts, in a few words (the SVG's)."""
+    status = linux["exit_status"].get(key)
+    if key in linux["skipped"]:
+        return "not booted"
+    if status and "table" not in status:
+        return "table cut off" if "cut off" in status else "not printed"
+    return None
+
+
+def fmt_exits(value):
+    return str(int(value)) if value == int(value) else f"{value:.1f}"
 
 
 def grade_time():
@@ -442,7 +580,7 @@ def grade_time():
 # ---- the report ----
 
 def figure(name, label, unit, lab5, native, note, target=None):
-    ratio = lab5 / native if native else None
+    ratio = lab5 / native if native and lab5 is not None else None
     status = None
     if target is not None and ratio is not None:
         status = "met" if ratio <= target else "missed"
@@ -525,6 +663,8 @@ def main():
     ap = argparse.ArgumentParser(description="Time lab 05 against OpenSBI alone.")
     ap.add_argument("--linux-runs", type=int, default=5, help="Linux boots each way (median)")
     args = ap.parse_args()
+    if args.linux_runs < 1:
+        ap.error("--linux-runs must be at least 1")
     os.makedirs(OUT, exist_ok=True)
     began = time.monotonic()
 
@@ -544,16 +684,13 @@ def main():
     print("bench: instruction traces, SMP=2", flush=True)
     traced = {lab: trace_bench(lab) for lab in (5, "native")}
 
-    print(f"bench: Linux, SMP={LINUX_SMP}, {args.linux_runs} boots each way", flush=True)
-    linux = {5: [], "native": []}
-    for _ in range(args.linux_runs):
-        for lab in (5, "native"):  # alternate, so that load on the host hits both
-            linux[lab].append(linux_boot(lab))
+    linux = linux_bench(args.linux_runs)
 
     print("bench: the grader (python3 grader/grade.py)", flush=True)
     grade_seconds, grade_tally = grade_time()
 
-    lmed = {lab: statistics.median(v) for lab, v in linux.items()}
+    lmed = {key: statistics.median(v) for key, v in linux["seconds"].items()}
+    exits_text, exits_median = exit_report(linux)
     figures = [
         figure("sbi-roundtrip", "SBI round trip, min", "instructions", rt[5]["min"],
                rt["native"]["min"], "-icount shift=0, SMP=1, base get_spec_version, "
@@ -567,9 +704,14 @@ def main():
         figure("hart-start-ticks", "hart_start to 1st instr, parallel", "time ticks (100 ns)",
                ticks[5]["median"], ticks["native"]["median"],
                "SMP=2, MTTCG, host time, median of 21"),
-        figure("linux-boot", f"Linux to init, SMP={LINUX_SMP}, median", "s", lmed[5],
+        figure("linux-boot", f"Linux to init, SMP={LINUX_SMP}, median", "s", lmed.get("sstc"),
                lmed["native"], f"wall time from QEMU start, {args.linux_runs} boots each",
                TARGETS["linux-boot"]),
+        figure("linux-boot-nosstc", f"Linux to init, SMP={LINUX_SMP}, no Sstc, median", "s",
+               lmed.get("nosstc"), lmed["native"],
+               f"as above, lab 05 with QEMU_EXTRA='{NOSSTC}' (native with Sstc)"
+               if "nosstc" not in linux["skipped"] else
+               f"not booted: {linux['skipped']['nosstc']}"),
         figure("grader", "grader matrix", "s", grade_seconds, None,
                f"python3 grader/grade.py, labs built; {grade_tally}"),
     ]
@@ -581,7 +723,13 @@ def main():
         "hart_start_caller_icount_native": native_icount["hart-start-caller-instret"],
         "hart_start_ticks": ticks,
         "traces": traced,
-        "linux_seconds": linux,
+        "linux_seconds": linux["seconds"],
+        "linux_exits": linux["exits"],
+        "linux_exits_median": exits_median,
+        "linux_exit_status": linux["exit_status"],
+        "linux_harts_isa": linux["harts_isa"],
+        "linux_guest_isa": linux["guest_isa"],
+        "linux_skipped": linux["skipped"],
         "grader": {"seconds": grade_seconds, "tally": grade_tally,
                    "build_seconds_excluded": build_seconds},
         "host": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
@@ -589,13 +737,23 @@ def main():
     with open(os.path.join(OUT, "bench.json"), "w") as f:
         json.dump(report, f, indent=1, default=str)
     with open(os.path.join(OUT, "bench.svg"), "w") as f:
-        f.write(svg([x for x in figures if x["name"] != "sbi-roundtrip-median"]))
+        f.write(svg([x for x in figures if x["name"] != "sbi-roundtrip-median"
+                     and (x["lab5"], x["native"]) != (None, None)]))
 
     print()
     print(table(figures))
     print()
     for f in figures:
         print(f"  {f['label']}: {f['note']}")
+    for key, _, _, name in LINUX_WAYS:
+        if linux["harts_isa"].get(key) is not None and key in linux["seconds"]:
+            told = linux["guest_isa"].get(key)
+            print(f"  Linux, {name}: harts {'with' if has_sstc(linux['harts_isa'][key]) else 'without'}"
+                  f" Sstc" + (f"; guest told {'with' if has_sstc(told) else 'without'} Sstc "
+                              f"({told})" if told else ""))
+    print()
+    print(exits_text)
+    print()
     print(f"  hart_start natively under -icount (cross-check of the trace): median "
           f"{native_icount['hart-start-instret']['median']} instructions")
     print()
