@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from xml.sax.saxutils import escape as xml_escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grader"))
@@ -611,18 +612,17 @@ def table(figures):
     return "\n".join(out)
 
 
-def svg(figures):
+def svg(figures, exits=None):
     """A bar chart, one panel per figure with its own scale: lab 05 beside
-    native, and a dashed line at the target."""
+    native, and a dashed line at the target. With exits ([(name, {cause:
+    median} or None, note)], lab 05's ways), a second row: a bar per way
+    with its exits stacked by cause, native's 0 beside them, and a legend."""
     panel_w, panel_h, top, bar_w = 230, 220, 40, 50
     width = panel_w * len(figures) + 20
     # Room below the bars for the longest caption (see the loop's end).
     lines = max(len(f["label"].split(", ")) + 1 + bool(f["status"]) for f in figures)
     height = top + panel_h + 32 + 13 * lines
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           'font-family="sans-serif" font-size="11">',
-           f'<text x="10" y="18" font-size="14">make bench: lab 05 (dark) against '
-           'OpenSBI alone (light)</text>']
+    body = []
     for i, f in enumerate(figures):
         x0 = 20 + i * panel_w
         values = [v for v in (f["lab5"], f["native"]) if v is not None]
@@ -630,32 +630,118 @@ def svg(figures):
                               if f["target_ratio"] is not None and f["native"] else []))
         scale = (panel_h - 20) / limit if limit else 0
         base = top + panel_h
-        out.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + 2 * bar_w + 40}" y2="{base}" '
-                   'stroke="black"/>')
+        body.append(f'<line x1="{x0}" y1="{base}" x2="{x0 + 2 * bar_w + 40}" y2="{base}" '
+                    'stroke="black"/>')
         first = "lab 05" if f["native"] is not None else "all labs"
         for k, (value, colour, who) in enumerate(((f["lab5"], "#2b5d9c", first),
                                                   (f["native"], "#9cc3e6", "native"))):
             if value is None:
                 continue
             x, h = x0 + 10 + k * (bar_w + 20), value * scale
-            out.append(f'<rect x="{x}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
-                       f'fill="{colour}"/>')
-            out.append(f'<text x="{x + bar_w / 2}" y="{base - h - 4:.1f}" '
-                       f'text-anchor="middle">{fmt(value)}</text>')
-            out.append(f'<text x="{x + bar_w / 2}" y="{base + 14}" '
-                       f'text-anchor="middle">{who}</text>')
+            body.append(f'<rect x="{x}" y="{base - h:.1f}" width="{bar_w}" height="{h:.1f}" '
+                        f'fill="{colour}"/>')
+            body.append(text(x + bar_w / 2, base - h - 4, fmt(value), anchor="middle"))
+            body.append(text(x + bar_w / 2, base + 14, who, anchor="middle"))
         if f["target_ratio"] is not None and f["native"]:
             y = base - f["native"] * f["target_ratio"] * scale
-            out.append(f'<line x1="{x0}" y1="{y:.1f}" x2="{x0 + 2 * bar_w + 40}" y2="{y:.1f}" '
-                       'stroke="red" stroke-dasharray="4,3"/>')
+            body.append(f'<line x1="{x0}" y1="{y:.1f}" x2="{x0 + 2 * bar_w + 40}" y2="{y:.1f}" '
+                        'stroke="red" stroke-dasharray="4,3"/>')
         caption = f["label"].split(", ") + [f"({f['unit']})"]
         if f["status"]:
             caption.append(f"target {f['target_ratio']}x: {f['status']}")
-        for n, text in enumerate(caption):
-            out.append(f'<text x="{x0 + bar_w + 20}" y="{base + 32 + 13 * n}" '
-                       f'text-anchor="middle">{text}</text>')
+        for n, line in enumerate(caption):
+            body.append(text(x0 + bar_w + 20, base + 32 + 13 * n, line, anchor="middle"))
+    if exits is not None:
+        panel, panel_width, panel_height = exits_panel(exits, height + 10)
+        body += panel
+        width, height = max(width, panel_width), height + 10 + panel_height
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           'font-family="sans-serif" font-size="11">',
+           text(10, 18, "make bench: lab 05 (dark) against OpenSBI alone (light)", size=14)]
+    out += body
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def text(x, y, what, anchor=None, size=None, weight=None):
+    """An SVG text element; what is escaped."""
+    attrs = f'x="{x:g}" y="{y:.1f}"' if isinstance(y, float) else f'x="{x:g}" y="{y}"'
+    if anchor:
+        attrs += f' text-anchor="{anchor}"'
+    if size:
+        attrs += f' font-size="{size}"'
+    if weight:
+        attrs += f' font-weight="{weight}"'
+    return f"<text {attrs}>{xml_escape(str(what))}</text>"
+
+
+# Each cause's colour in the exits panel: the timer's causes warm, the IPIs'
+# blue and yellow; a cause not listed takes the next of EXTRA_COLOURS.
+CAUSE_COLOURS = {
+    "sbi base": "#8c8c8c", "sbi legacy": "#b07aa1", "sbi dbcn": "#bab0ac", "sbi srst": "#555555",
+    "sbi time": "#f28e2b", "sbi ipi": "#4e79a7", "sbi rfence": "#76b7b2", "sbi hsm": "#59a14f",
+    "sbi other": "#9c755f", "timer interrupt": "#e15759", "IPI (kick)": "#edc948",
+    "guest page fault": "#ff9da7", "virtual instruction": "#17becf", "other": "#d3d3d3",
+}
+EXTRA_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f"]
+
+
+def exits_panel(exits, y0):
+    """The SVG elements of the exits panel, from y0 down; and its width and
+    height. exits: [(name, {cause: median, ..., "all": median} or None,
+    note when None)]."""
+    bar_w, gap, chart_h, top = 80, 60, 220, 40
+    causes = order_causes(c for _, m, _ in exits if m for c in m)
+    stack = [c for c in causes if c != "all"]
+    extra = iter(EXTRA_COLOURS * (len(stack) // len(EXTRA_COLOURS) + 1))
+    colour = {c: CAUSE_COLOURS.get(c) or next(extra) for c in stack}
+    limit = max([m["all"] if "all" in m else sum(m.values()) for _, m, _ in exits if m] + [0])
+    scale = (chart_h - 20) / limit if limit else 0
+    base = y0 + top + chart_h
+    x0 = 20
+    bars = exits + [(None, None, None)]  # native
+    chart_right = x0 + 10 + len(bars) * (bar_w + gap)
+    out = [text(x0, y0 + 16, f"Exits by cause, Linux to power off, SMP={LINUX_SMP}: "
+                "exits per boot, each cause's median over the boots (lab 05 only; "
+                "native has no hypervisor)", size=13),
+           f'<line x1="{x0}" y1="{base}" x2="{chart_right}" y2="{base}" stroke="black"/>']
+    for k, (name, medians, note) in enumerate(bars):
+        x = x0 + 10 + k * (bar_w + gap)
+        cx = x + bar_w / 2
+        if medians:
+            y = float(base)
+            for cause in stack:
+                h = medians.get(cause, 0) * scale
+                if h <= 0:
+                    continue
+                y -= h
+                out.append(f'<rect x="{x}" y="{y:.1f}" width="{bar_w}" height="{h:.1f}" '
+                           f'fill="{colour[cause]}"><title>{xml_escape(name)}, '
+                           f'{xml_escape(cause)}: {fmt_exits(medians[cause])}</title></rect>')
+            total = medians.get("all", sum(medians.values()))
+            out.append(text(cx, y - 4, f"all {fmt_exits(total)}", anchor="middle"))
+        else:
+            out.append(text(cx, base - 4, "0" if name is None else "no table", anchor="middle"))
+        label = (["native: 0 (no hypervisor)"] if name is None else
+                 [name] + ([note] if not medians and note else []))
+        for n, line in enumerate(label):
+            out.append(text(cx, base + 14 + 13 * n, line, anchor="middle"))
+    # The legend: each cause's colour and its median each way.
+    lx = chart_right + 20
+    names = [name for name, _, _ in exits]
+    out.append(text(lx, y0 + top + 8, "cause: " + " / ".join(names), weight="bold"))
+    for n, cause in enumerate(stack + (["all"] if "all" in causes else [])):
+        y = y0 + top + 26 + 16 * n
+        if cause != "all":
+            out.append(f'<rect x="{lx}" y="{y - 10}" width="12" height="12" '
+                       f'fill="{colour[cause]}"/>')
+        values = " / ".join(fmt_exits(m.get(cause, 0)) if m else "-" for _, m, _ in exits)
+        out.append(text(lx + 18, y, f"{cause}: {values}"))
+    if not stack:
+        out.append(text(lx, y0 + top + 26, "exit counts: not printed by this hypervisor"))
+    rows = len(stack) + 1 + 2
+    height = max(top + chart_h + 14 + 13 * 2 + 10, top + 26 + 16 * rows)
+    return out, lx + 360, height
 
 
 def main():
@@ -738,7 +824,9 @@ def main():
         json.dump(report, f, indent=1, default=str)
     with open(os.path.join(OUT, "bench.svg"), "w") as f:
         f.write(svg([x for x in figures if x["name"] != "sbi-roundtrip-median"
-                     and (x["lab5"], x["native"]) != (None, None)]))
+                     and (x["lab5"], x["native"]) != (None, None)],
+                    [(name, exits_median[key], exit_note(linux, key))
+                     for key, lab, _, name in LINUX_WAYS if lab == 5]))
 
     print()
     print(table(figures))

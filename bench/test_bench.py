@@ -147,5 +147,70 @@ def test_medians():
     check(list(bench.exit_medians([{"total": {"zzz": 1, "all": 1}}])), ["zzz", "all"])
 
 
+# ---- the SVG ----
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def sample_figures():
+    return [bench.figure("sbi-roundtrip", "SBI round trip, min", "instructions", 286, 245,
+                         "", 0.5),
+            bench.figure("linux-boot", "Linux to init, SMP=4, median", "s", 0.50, 0.48, "",
+                         1.1),
+            bench.figure("linux-boot-nosstc", "Linux to init, SMP=4, no Sstc, median", "s",
+                         0.68, 0.48, ""),
+            bench.figure("grader", "grader matrix", "s", 33.0, None, "")]
+
+
+def svg_texts(document):
+    root = ET.fromstring(document)  # raises unless well-formed
+    check(root.tag, SVG_NS + "svg")
+    return [t.text or "" for t in root.iter(SVG_NS + "text")], root
+
+
+def test_svg_exits_panel():
+    sstc = bench.parse_exits(SAMPLE)["total"]
+    nosstc = dict(sstc, **{"guest page fault": 4, "a new & <odd> cause": 2, "all": 5819})
+    document = bench.svg(sample_figures(), [("lab 05 (Sstc)", bench.exit_medians([{"total": sstc}]), None),
+                                            ("lab 05 (no Sstc)", bench.exit_medians([{"total": nosstc}]),
+                                             None)])
+    texts, root = svg_texts(document)
+    joined = "\n".join(texts)
+    for cause in list(nosstc):
+        assert any(t.startswith(cause + ": ") for t in texts), f"{cause!r} not in the legend"
+    assert "sbi time: 2809 / 2809" in texts, joined
+    assert "all: 5813 / 5819" in texts, joined
+    assert "native: 0 (no hypervisor)" in texts, joined
+    assert "lab 05 (Sstc)" in texts and "lab 05 (no Sstc)" in texts, joined
+    assert "all 5813" in texts and "all 5819" in texts, joined
+    # One stacked rectangle per cause and way (5 + 7), each titled.
+    titled = [r for r in root.iter(SVG_NS + "rect") if r.find(SVG_NS + "title") is not None]
+    check(len(titled), 5 + 7)
+    # The figures' row is still there.
+    assert "target 1.1x: met" in texts, joined
+    for r in root.iter(SVG_NS + "rect"):
+        assert float(r.get("height")) >= 0 and float(r.get("y")) >= 0
+
+
+def test_svg_without_exit_tables():
+    document = bench.svg(sample_figures(), [("lab 05 (Sstc)", None, "not printed"),
+                                            ("lab 05 (no Sstc)", None, "not booted")])
+    texts, _ = svg_texts(document)
+    assert "exit counts: not printed by this hypervisor" in texts, texts
+    assert "not printed" in texts and "not booted" in texts, texts
+    assert "native: 0 (no hypervisor)" in texts, texts
+    # No exits panel asked for: only the figures.
+    texts, _ = svg_texts(bench.svg(sample_figures()))
+    assert not any("xits" in t for t in texts), texts
+
+
+def test_svg_one_way_only():
+    m = bench.exit_medians([{"total": SAMPLE_TOTAL}])
+    texts, _ = svg_texts(bench.svg(sample_figures()[:1], [("lab 05 (Sstc)", m, None),
+                                                          ("lab 05 (no Sstc)", None,
+                                                           "not booted")]))
+    assert "timer interrupt: 2807 / -" in texts, texts
+
+
 if __name__ == "__main__":
     sys.exit(gradelib.run_selftests(globals(), "bench-test"))
