@@ -4,9 +4,13 @@
     python3 bench/bench.py [--linux-runs N] [--no-grader]
 
 Builds what it needs (with make), then boots the bench guest (bench/guest.c)
-natively and under lab 05, boots Linux with 4 vCPUs both ways, and times
-the grader. Prints a table and writes build/bench/bench.json and
-build/bench/bench.svg. bench/README.md says what each figure means.
+natively and under lab 05, boots Linux with 4 vCPUs three ways (lab 05,
+lab 05 on harts without Sstc, native), reads lab 05's exit counts from
+its console at power off, and times the grader (unless --no-grader).
+Prints a table of the figures and one of the exits, and writes
+build/bench/bench.json and build/bench/bench.svg. bench/README.md says
+what each figure means; bench/test_bench.py tests the exit-table parser
+and the SVG on the host.
 
 Every QEMU run has a time limit and stdin /dev/null. Python 3 standard
 library only.
