@@ -495,7 +495,7 @@ def linux_bench(runs):
         result["seconds"][key] = []
         if lab == 5:
             result["exits"][key], result["exit_status"][key] = [], []
-    print(f"bench: Linux, SMP={LINUX_SMP}, {runs} boots each way "
+    print(f"bench: Linux, SMP={LINUX_SMP}, {plural(runs, 'boot')} each way "
           f"({', '.join(name for _, _, _, name in ways)})", flush=True)
     for _ in range(runs):
         for key, lab, extra, name in ways:
@@ -531,7 +531,7 @@ def exit_report(linux):
                            f"{status.count('cut off')} of {len(status)} boots, none whole)")
             else:
                 out.append(f"exit counts: not printed by this hypervisor ({name}, "
-                           f"{len(status)} boot{'s' if len(status) > 1 else ''})")
+                           f"{plural(len(status), 'boot')})")
         elif status and status.count("table") < len(status):
             out.append(f"  {name}: a whole table in {status.count('table')} of {len(status)} "
                        f"boots; the median is of those")
@@ -564,6 +564,10 @@ def exit_note(linux, key):
     if status and "table" not in status:
         return "table cut off" if "cut off" in status else "not printed"
     return None
+
+
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def fmt_exits(value):
@@ -801,7 +805,7 @@ def main():
                ticks[5]["median"], ticks["native"]["median"],
                "SMP=2, MTTCG, host time, median of 21"),
         figure("linux-boot", f"Linux to init, SMP={LINUX_SMP}, median", "s", lmed.get("sstc"),
-               lmed["native"], f"wall time from QEMU start, {args.linux_runs} boots each",
+               lmed["native"], f"wall time from QEMU start, {plural(args.linux_runs, 'boot')} each",
                TARGETS["linux-boot"]),
         figure("linux-boot-nosstc", f"Linux to init, SMP={LINUX_SMP}, no Sstc, median", "s",
                lmed.get("nosstc"), lmed["native"],
