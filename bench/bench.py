@@ -467,6 +467,10 @@ def has_sstc(isa):
     return isa is not None and "sstc" in isa.split("_")[1:]
 
 
+def with_sstc(isa):
+    return "with Sstc" if has_sstc(isa) else "without Sstc"
+
+
 def linux_bench(runs):
     """Boots Linux runs times each way (LINUX_WAYS), a round at a time, so
     that load on the host falls on every way. A way that QEMU does not
@@ -805,7 +809,8 @@ def main():
                ticks[5]["median"], ticks["native"]["median"],
                "SMP=2, MTTCG, host time, median of 21"),
         figure("linux-boot", f"Linux to init, SMP={LINUX_SMP}, median", "s", lmed.get("sstc"),
-               lmed["native"], f"wall time from QEMU start, {plural(args.linux_runs, 'boot')} each",
+               lmed["native"],
+               f"wall time from QEMU start, {plural(args.linux_runs, 'boot')} each",
                TARGETS["linux-boot"]),
         figure("linux-boot-nosstc", f"Linux to init, SMP={LINUX_SMP}, no Sstc, median", "s",
                lmed.get("nosstc"), lmed["native"],
@@ -853,9 +858,10 @@ def main():
     for key, _, _, name in LINUX_WAYS:
         if linux["harts_isa"].get(key) is not None and key in linux["seconds"]:
             told = linux["guest_isa"].get(key)
-            print(f"  Linux, {name}: harts {'with' if has_sstc(linux['harts_isa'][key]) else 'without'}"
-                  f" Sstc" + (f"; guest told {'with' if has_sstc(told) else 'without'} Sstc "
-                              f"({told})" if told else ""))
+            line = f"  Linux, {name}: harts {with_sstc(linux['harts_isa'][key])}"
+            if told:  # lab 05 says what ISA it gives the guest
+                line += f"; guest told {with_sstc(told)} ({told})"
+            print(line)
     print()
     print(exits_text)
     print()

@@ -171,9 +171,9 @@ def svg_texts(document):
 def test_svg_exits_panel():
     sstc = bench.parse_exits(SAMPLE)["total"]
     nosstc = dict(sstc, **{"guest page fault": 4, "a new & <odd> cause": 2, "all": 5819})
-    document = bench.svg(sample_figures(), [("lab 05 (Sstc)", bench.exit_medians([{"total": sstc}]), None),
-                                            ("lab 05 (no Sstc)", bench.exit_medians([{"total": nosstc}]),
-                                             None)])
+    document = bench.svg(sample_figures(),
+                         [("lab 05 (Sstc)", bench.exit_medians([{"total": sstc}]), None),
+                          ("lab 05 (no Sstc)", bench.exit_medians([{"total": nosstc}]), None)])
     texts, root = svg_texts(document)
     joined = "\n".join(texts)
     for cause in list(nosstc):
