@@ -163,18 +163,18 @@ int vcpu_timer_init(int platform_sstc)
 	return vcpu_sstc;
 }
 
-void vcpu_set_timer(uint64_t deadline)
+void vcpu_set_timer(uint64_t stime_value)
 {
-	/* BEGIN SOLUTION (lab 5): set the guest's deadline, taking back a pending one */
+	/* BEGIN SOLUTION (lab 5): set the guest's stime_value, taking back a pending one */
 	if (vcpu_sstc) {
 		/* The hart compares vstimecmp with time itself: VSTIP follows. */
-		csr_write(vstimecmp, deadline);
+		csr_write(vstimecmp, stime_value);
 		return;
 	}
 	/* Our own timer stands in: a pending VSTIP is ours to take back. */
 	csr_clear(hvip, 1UL << IRQ_VS_TIMER);
-	sbi_set_timer(deadline);
-	/* END SOLUTION (lab 5), handout: (void)deadline; */
+	sbi_set_timer(stime_value);
+	/* END SOLUTION (lab 5), handout: (void)stime_value; */
 }
 
 /* Without Sstc, the guest's deadline passed: give it its timer interrupt. */

@@ -197,7 +197,7 @@ enum vcpu_state vcpu_get_state(struct vcpu *v);
 int vcpu_timer_init(int platform_sstc);
 
 /* Sets the guest's timer deadline (SBI set_timer), taking back a pending one. */
-void vcpu_set_timer(uint64_t deadline);
+void vcpu_set_timer(uint64_t stime_value);
 
 /* Runs a Runnable vCPU on this hart until the guest stops it (hart_stop). */
 void vcpu_run(struct vcpu *v);
