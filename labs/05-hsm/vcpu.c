@@ -165,7 +165,7 @@ int vcpu_timer_init(int platform_sstc)
 
 void vcpu_set_timer(uint64_t stime_value)
 {
-	/* BEGIN SOLUTION (lab 5): set the guest's stime_value, taking back a pending one */
+	/* BEGIN SOLUTION (lab 5): set the guest's deadline, taking back a pending one */
 	if (vcpu_sstc) {
 		/* The hart compares vstimecmp with time itself: VSTIP follows. */
 		csr_write(vstimecmp, stime_value);
