@@ -751,6 +751,7 @@ NEEDS = {
     # Every lab: the exit table printed at power-off.
     "exits": ["poweroff", "linux-init"],
     "guest-sstc": ["guest-timer"],
+    "guest-timer-hsm": ["guest-harts-up", "guest-timer", "guest-suspend"],
     "timer-exits": ["exits", "guest-timer"],
     # The fault cases.
     "guest stopped": ["isolation"],
