@@ -62,7 +62,7 @@ LESSONS = {
         "vcpu.c vcpu.h": "VCPU_SUSPENDED, requests from other harts, interrupts as exits, "
                          "Sstc for the guest",
         "trap.S": "vcpu_leave: hart_stop returns from vcpu_enter",
-        "param.h": "TORTURE_MS 10: lab 05 rechecks the locks, lab 04 measures them",
+        "param.h -torture.c -torture.h": "no lock torture: lab 04's grader tortures the same locks",
         "vm.c vm.h": "vm_add_vcpu records the hart that adds the vCPU; vm_all_stopped",
         "platform.c platform.h": "reads /chosen's initrd (QEMU's -initrd); "
                                  "platform_isa_has_ext (sstc)",
