@@ -193,7 +193,8 @@ void vcpu_wait_interrupt(struct vcpu *v)
 		/* Clear first: an IPI after this line stays pending and ends the wfi. */
 		csr_clear(sip, 1UL << IRQ_S_SOFT);
 		vcpu_handle_requests(v);
-		if (csr_read(sip) & (1UL << IRQ_S_TIMER))
+		/* Our own timer stands in for the guest's only without Sstc. */
+		if (!vcpu_sstc && (csr_read(sip) & (1UL << IRQ_S_TIMER)))
 			vcpu_timer_fired();
 		/*
 		 * hip & hie: pending for the guest, and enabled by it (its sie).
@@ -237,15 +238,17 @@ static void vcpu_load(struct vcpu *v)
 	csr_set(sie, 1UL << IRQ_S_SOFT);
 	/*
 	 * No deadline until the guest sets one. With Sstc it is the guest's own
-	 * stimecmp (vstimecmp; htimedelta 0: the guest sees our time); else it
-	 * is this hart's timer (vsbi_time), which must bring us out too.
+	 * stimecmp (vstimecmp; htimedelta 0: the guest sees our time), and our
+	 * own timer stays silent (its STIP may be pending from reset, when
+	 * stimecmp is 0). Else it is this hart's timer (vsbi_time), which must
+	 * bring us out too.
 	 */
+	sbi_set_timer(UINT64_MAX);
 	if (vcpu_sstc) {
 		csr_set(henvcfg, HENVCFG_STCE);
 		csr_write(htimedelta, 0);
 		csr_write(vstimecmp, UINT64_MAX);
 	} else {
-		sbi_set_timer(UINT64_MAX);
 		csr_set(sie, 1UL << IRQ_S_TIMER);
 	}
 	csr_write(hedeleg, HEDELEG_GUEST);
