@@ -239,16 +239,18 @@ static void vcpu_load(struct vcpu *v)
 	/*
 	 * No deadline until the guest sets one. With Sstc it is the guest's own
 	 * stimecmp (vstimecmp; htimedelta 0: the guest sees our time), and our
-	 * own timer stays silent (its STIP may be pending from reset, when
-	 * stimecmp is 0). Else it is this hart's timer (vsbi_time), which must
-	 * bring us out too.
+	 * own timer stays silent: its STIP may be pending from reset, when
+	 * stimecmp is 0, and the firmware lets us write stimecmp (menvcfg.STCE,
+	 * as vcpu_timer_init saw). Else it is this hart's timer (vsbi_time),
+	 * set through the firmware, which must bring us out too.
 	 */
-	sbi_set_timer(UINT64_MAX);
 	if (vcpu_sstc) {
+		csr_write(stimecmp, UINT64_MAX);
 		csr_set(henvcfg, HENVCFG_STCE);
 		csr_write(htimedelta, 0);
 		csr_write(vstimecmp, UINT64_MAX);
 	} else {
+		sbi_set_timer(UINT64_MAX);
 		csr_set(sie, 1UL << IRQ_S_TIMER);
 	}
 	csr_write(hedeleg, HEDELEG_GUEST);
