@@ -93,7 +93,7 @@ QEMU_MEM := $(shell expr $(GUEST_MEM) + 512)
 GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
 CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
-	-ffreestanding -fno-common -fno-pie -fno-omit-frame-pointer \
+	-ffreestanding -fno-common -fno-pie \
 	-fno-stack-protector -O2 -g -std=gnu11 -Wall -Wextra -Werror \
 	-Icommon/include
 LDFLAGS := -nostdlib -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T common/payload.ld

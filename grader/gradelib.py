@@ -132,6 +132,39 @@ def Custom(name, fn, points=1):
     return Check(name, points, judge)
 
 
+# ---- the hypervisor's exit table (vcpu_print_exits, printed at power-off) ----
+
+EXIT_HEADER = re.compile(r"^hyp: exits by cause((?:\s+vcpu\d+)+)(\s+total)?\s*$")
+EXIT_ROW = re.compile(r"^hyp:   (\S.*?)((?:\s+\d+)+)\s*$")
+
+
+def exit_table(lines):
+    """The last exit table on the console, as (start, end, columns, rows):
+    lines[start:end] are its lines, columns the vCPU names, rows a dict
+    cause -> [count per vCPU]. A table cut short (no 'all' row) gives what
+    was there. None if there is none, or a row does not fit the header."""
+    starts = [i for i, line in enumerate(lines) if EXIT_HEADER.match(line)]
+    if not starts:
+        return None
+    start = starts[-1]
+    m = EXIT_HEADER.match(lines[start])
+    columns = m.group(1).split()
+    total = m.group(2) is not None
+    rows, end = {}, start + 1
+    while end < len(lines):
+        row = EXIT_ROW.match(lines[end])
+        if not row:
+            break
+        counts = [int(x) for x in row.group(2).split()]
+        if len(counts) != len(columns) + total or (total and sum(counts[:-1]) != counts[-1]):
+            return None
+        rows[row.group(1)] = counts[:len(columns)]
+        end += 1
+        if row.group(1) == "all":
+            break
+    return start, end, columns, rows
+
+
 def literal_text(regex):
     """The plain text of a regex, roughly: anchors, classes and groups'
     syntax dropped, escapes undone. Only for comparing lines with it."""

@@ -288,7 +288,8 @@ def test_stall_is_the_cause():
     r = judge(case, lines, status=-15, stalled=["hart 0 (vCPU 0): guest arch_cpu_idle"])
     causes = r.causes()
     assert [c for c, _ in causes] == ["progress"], causes
-    assert set(causes[0][1]) == {"linux-boots", "linux-init", "exit status 0"}, causes
+    assert set(causes[0][1]) == {"linux-boots", "linux-init", "exits", "timer-exits",
+                                 "exit status 0"}, causes
     assert "hart 0 (vCPU 0): guest arch_cpu_idle" in r.report(), r.report()
     # A panic before the silence says more: it is the cause, the silence its effect.
     r = judge(case, lines + ["Kernel panic - not syncing"], status=-15, stalled=["x"])

@@ -62,6 +62,7 @@ def main():
              ("layers", [PY, "common/tools/layers.py"]),
              ("layers selftest", [PY, "common/tools/layers.py", "--selftest"]),
              ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
+             ("bench parser", [PY, "bench/test_bench.py"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
              ("grade qemu7", [PY, "grader/grade.py", "--platform", "qemu7"]),

@@ -75,6 +75,9 @@
 #define HCOUNTEREN_TM (1UL << 1)
 #define HCOUNTEREN_IR (1UL << 2)
 
+/* henvcfg */
+#define HENVCFG_STCE (1UL << 63) /* Sstc for the guest: its stimecmp is vstimecmp */
+
 /* page table entries (VS-stage and G-stage share the format) */
 #define PTE_V (1UL << 0)
 #define PTE_R (1UL << 1)

@@ -59,9 +59,13 @@ LESSONS = {
     },
     "05-hsm": {
         "vsbi.c vsbi.h": "HSM, TIME, IPI and RFENCE for the guest",
-        "vcpu.c vcpu.h": "VCPU_SUSPENDED, requests from other harts, interrupts as exits",
+        "vcpu.c vcpu.h": "VCPU_SUSPENDED, requests from other harts, interrupts as exits, "
+                         "Sstc for the guest",
+        "trap.S": "vcpu_leave: hart_stop returns from vcpu_enter",
+        "param.h -torture.c -torture.h": "no lock torture: lab 04's grader tortures the same locks",
         "vm.c vm.h": "vm_add_vcpu records the hart that adds the vCPU; vm_all_stopped",
-        "platform.c platform.h": "reads /chosen's initrd (QEMU's -initrd)",
+        "platform.c platform.h": "reads /chosen's initrd (QEMU's -initrd); "
+                                 "platform_isa_has_ext (sstc)",
         "guestdt.c guestdt.h": "names the initrd in the guest's /chosen",
         "main.c": "guest_initrd_load; hyp_run_vcpu, every hart's last loop",
     },

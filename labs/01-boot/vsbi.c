@@ -56,24 +56,31 @@ static struct sbiret vsbi_legacy_getchar(struct vcpu *v, uint64_t fid, const uin
 static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a);
 static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a);
 
-/* Every extension we implement. probe_extension answers from this table. */
-static const struct {
+/*
+ * Every extension we implement. probe_extension answers from this table;
+ * vsbi_find searches it in order, so Base, which every guest calls first,
+ * comes first.
+ */
+struct vsbi_extension {
 	uint64_t eid;
 	struct sbiret (*handler)(struct vcpu *v, uint64_t fid, const uint64_t *args);
-} vsbi_extensions[] = {
-	{ SBI_EXT_LEGACY_PUTCHAR, vsbi_legacy_putchar },
-	{ SBI_EXT_LEGACY_GETCHAR, vsbi_legacy_getchar },
-	{ SBI_EXT_BASE, vsbi_base },
-	{ SBI_EXT_DBCN, vsbi_dbcn },
-	{ SBI_EXT_SRST, vsbi_srst },
+	enum vcpu_exit_cause exit; /* where vcpu_print_exits counts its calls */
+};
+static const struct vsbi_extension vsbi_extensions[] = {
+	{ SBI_EXT_BASE, vsbi_base, EXIT_SBI_BASE },
+	{ SBI_EXT_DBCN, vsbi_dbcn, EXIT_SBI_DBCN },
+	{ SBI_EXT_SRST, vsbi_srst, EXIT_SBI_SRST },
+	{ SBI_EXT_LEGACY_PUTCHAR, vsbi_legacy_putchar, EXIT_SBI_LEGACY },
+	{ SBI_EXT_LEGACY_GETCHAR, vsbi_legacy_getchar, EXIT_SBI_LEGACY },
 };
 
-static int vsbi_find(uint64_t eid)
+/* The extension eid in vsbi_extensions, or NULL if we do not offer it. */
+static const struct vsbi_extension *vsbi_find(uint64_t eid)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(vsbi_extensions); i++)
 		if (vsbi_extensions[i].eid == eid)
-			return (int)i;
-	return -1;
+			return &vsbi_extensions[i];
+	return NULL;
 }
 
 static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
@@ -88,7 +95,7 @@ static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	case SBI_BASE_GET_IMPL_VERSION:
 		return (struct sbiret){ SBI_SUCCESS, LAB_NUMBER };
 	case SBI_BASE_PROBE_EXT:
-		return (struct sbiret){ SBI_SUCCESS, vsbi_find(a[0]) >= 0 };
+		return (struct sbiret){ SBI_SUCCESS, vsbi_find(a[0]) != NULL };
 	case SBI_BASE_GET_MVENDORID:
 	case SBI_BASE_GET_MARCHID:
 	case SBI_BASE_GET_MIMPID:
@@ -161,7 +168,6 @@ static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a)
 /* System reset: a0 = reset_type, a1 = reset_reason, 32-bit: the upper halves are ignored. */
 static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
-	(void)v;
 	if (fid != SBI_SRST_RESET)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	uint32_t type = (uint32_t)a[0], reason = (uint32_t)a[1];
@@ -170,15 +176,18 @@ static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 
 	if (type == SBI_SRST_TYPE_SHUTDOWN && reason == SBI_SRST_REASON_NONE) {
 		printf("hyp: guest powered off\n");
+		vcpu_print_exits(&v, 1);
 		machine_poweroff();
 	}
 	if (type == SBI_SRST_TYPE_SHUTDOWN) {
 		printf("hyp: guest powered off reporting a system failure\n");
+		vcpu_print_exits(&v, 1);
 		machine_fail();
 	}
 	/* A reboot of the only VM is a reboot of the machine: QEMU reloads it. */
 	printf("hyp: guest asked for a %s reboot\n",
 	       type == SBI_SRST_TYPE_COLD_REBOOT ? "cold" : "warm");
+	vcpu_print_exits(&v, 1);
 	return sbi_system_reset(type, reason);
 }
 
@@ -186,13 +195,16 @@ void vsbi_handle(struct vcpu *v)
 {
 	uint64_t *regs = v->ctx.guest;
 	uint64_t eid = regs[REG_A7], fid = regs[REG_A6];
-	int i = vsbi_find(eid);
+	const struct vsbi_extension *ext = vsbi_find(eid);
 	struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
 
-	if (i >= 0)
-		ret = vsbi_extensions[i].handler(v, fid, &regs[REG_A0]);
+	vcpu_count_exit(v, ext != NULL ? ext->exit : EXIT_SBI_OTHER);
+	if (ext != NULL)
+		ret = ext->handler(v, fid, &regs[REG_A0]);
 	regs[REG_A0] = (uint64_t)ret.error;
 	/* Legacy extensions (0x00-0x0f) leave every register but a0 alone. */
 	if (eid > SBI_EXT_LEGACY_LAST)
 		regs[REG_A1] = (uint64_t)ret.value;
+	/* The guest goes on after its ecall: sepc still holds the guest's pc. */
+	csr_write(sepc, csr_read(sepc) + 4);
 }

@@ -12,7 +12,8 @@
 
 /*
  * Handles the guest's ecall: a7 = extension, a6 = function, a0..a5 =
- * arguments. Writes the result to the guest's a0 (error) and a1 (value).
+ * arguments. Writes the result to the guest's a0 (error) and a1 (value),
+ * and resumes the guest after the ecall.
  */
 void vsbi_handle(struct vcpu *v);
 

@@ -93,25 +93,58 @@ x/i $sepc
 x/i $sepc + 0x10000000
 # expect: ^ +0x902[0-9a-f]{5}:\s+ecall$
 
+# The exit, in C. The guest's s0, which trap.S never saves.
+p/x $s0
+# expect: = 0x[0-9a-f]+$
+break vcpu_exit
+# expect: ^Breakpoint 4 at 0x[0-9a-f]+: file labs/01-boot/vcpu\.c, line \d+\.$
+continue
+# expect: ^Thread \d hit Breakpoint 4, vcpu_exit \(v=0x[0-9a-f]+ <vcpu0>\) at labs/01-boot/vcpu\.c:\d+$
+bt
+# expect: ^#0  vcpu_exit \(v=0x[0-9a-f]+ <vcpu0>\) at labs/01-boot/vcpu\.c:\d+$
+# expect: ^#1  0x[0-9a-f]+ in trap_vector \(\) at labs/01-boot/trap\.S:\d+$
+# expect: ^Backtrace stopped
+p/x $scause
+# expect: = 0xa$
+p/x $sepc
+# expect: = 0x802[0-9a-f]{5}$
+p/x $sscratch
+# expect: = 0x0$
+p $sp == vcpu0.ctx.host_sp - 16
+# expect: = 1$
+p/x vcpu0.ctx.guest[10]
+# expect: = 0x67$
+p/x vcpu0.ctx.guest[8]
+# expect: = 0x0$
+p $s0 == $25
+# expect: = 1$
+p vcpu0.exits
+# expect: = \{0, 0, 0, 0, 0, 0, 0, 0\}$
+
 # The SBI call.
 break vsbi_handle
-# expect: ^Breakpoint 4 at 0x[0-9a-f]+: file labs/01-boot/vsbi\.c, line \d+\.$
+# expect: ^Breakpoint 5 at 0x[0-9a-f]+: file labs/01-boot/vsbi\.c, line \d+\.$
 continue
-# expect: ^Thread \d hit Breakpoint 4, vsbi_handle \(v=v@entry=0x[0-9a-f]+ <vcpu0>\) at labs/01-boot/vsbi\.c:\d+$
+# expect: ^Thread \d hit Breakpoint 5, vsbi_handle \(v=0x[0-9a-f]+ <vcpu0>\) at labs/01-boot/vsbi\.c:\d+$
 bt
 # expect: ^#0  vsbi_handle \(
-# expect: ^#1  0x[0-9a-f]+ in vcpu_handle_exit \(
-# expect: ^#2  vcpu_run \(
-# expect: ^#3  0x[0-9a-f]+ in hyp_main \(
-# expect: ^#4  0x[0-9a-f]+ in image_start \(\)
+# expect: ^#1  0x[0-9a-f]+ in trap_vector \(\)
+# expect 0: vcpu_exit
 p/x v->ctx.guest[17]
 # expect: = 0x1$
 p/x v->ctx.guest[16]
 # expect: = 0x0$
 p/c v->ctx.guest[10]
 # expect: = 103 'g'$
-x/i v->pc + 0x10000000
-# expect: ^ +0x902[0-9a-f]{5}:\s+ecall$
+finish
+# expect: ^trap_vector \(\) at labs/01-boot/trap\.S:\d+$
+# expect: ld\s+a0, 0\(sp\)$
+p $sepc - $27
+# expect: = 4$
+p vcpu0.exits
+# expect: = \{0, 1, 0, 0, 0, 0, 0, 0\}$
+p $s0 == $25
+# expect: = 1$
 delete
 continue
 # expect: ^Remote connection closed$

@@ -37,93 +37,100 @@ void vcpu_init(struct vcpu *v, uint64_t id, const struct gstage *g, uint64_t pc,
 	v->id = id;
 	v->gstage = g;
 	v->pc = pc;
-	v->guest_spp = 1; /* start in VS-mode, the guest's supervisor mode */
 	v->ctx.guest[REG_A0] = id;
 	v->ctx.guest[REG_A1] = arg;
-	/* All VS CSRs start at 0: vsatp = 0 (no paging), vsstatus.SIE = 0. */
 }
 
-/* Puts this vCPU's VS-level state and our delegation settings in the hart. */
+/* Puts the vCPU's starting state and our delegation settings in the hart. */
 static void vcpu_load(struct vcpu *v)
 {
 	csr_write(hedeleg, HEDELEG_GUEST);
 	csr_write(hideleg, HIDELEG_GUEST);
 	csr_write(hcounteren, HCOUNTEREN_CY | HCOUNTEREN_TM | HCOUNTEREN_IR);
 	csr_write(hvip, 0);
-	csr_write(vsstatus, v->vsstatus);
-	csr_write(vsie, v->vsie);
-	csr_write(vstvec, v->vstvec);
-	csr_write(vsscratch, v->vsscratch);
-	csr_write(vsepc, v->vsepc);
-	csr_write(vscause, v->vscause);
-	csr_write(vstval, v->vstval);
-	csr_write(vsatp, v->vsatp);
+	/* All VS CSRs start at 0: vsatp = 0 (no paging), vsstatus.SIE = 0. */
+	csr_write(vsstatus, 0);
+	csr_write(vsie, 0);
+	csr_write(vstvec, 0);
+	csr_write(vsscratch, 0);
+	csr_write(vsepc, 0);
+	csr_write(vscause, 0);
+	csr_write(vstval, 0);
+	csr_write(vsatp, 0);
 	/*
 	 * Let the guest use the FPU: a guest FP instruction needs both
 	 * sstatus.FS and vsstatus.FS on. The hypervisor never touches FP
 	 * registers itself, so they belong to the guest.
 	 */
 	csr_set(sstatus, SSTATUS_FS_INITIAL);
+	/* sret goes to sepc, in V=1 (hstatus.SPV), in VS-mode (sstatus.SPP). */
+	csr_write(sepc, v->pc);
+	csr_set(hstatus, HSTATUS_SPV);
+	csr_set(sstatus, SSTATUS_SPP);
 }
 
 /*
  * Delivers an exception to the guest as if the hart had taken it in VS-mode:
- * what the hardware would have done had hedeleg sent it there.
+ * what the hardware would have done had hedeleg sent it there. The guest's
+ * pc and mode at the trap are still in sepc and sstatus.SPP.
  */
-static void vcpu_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+static void vcpu_inject_exception(uint64_t cause, uint64_t tval)
 {
 	uint64_t vsstatus = csr_read(vsstatus);
 
 	vsstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE);
-	if (v->guest_spp)
-		vsstatus |= SSTATUS_SPP;
+	vsstatus |= csr_read(sstatus) & SSTATUS_SPP;
 	if (vsstatus & SSTATUS_SIE)
 		vsstatus |= SSTATUS_SPIE;
 	vsstatus &= ~SSTATUS_SIE;
 	csr_write(vsstatus, vsstatus);
 	csr_write(vscause, cause);
 	csr_write(vstval, tval);
-	csr_write(vsepc, v->pc);
-	v->pc = csr_read(vstvec) & ~3UL;
-	v->guest_spp = 1;
+	csr_write(vsepc, csr_read(sepc));
+	/* Resume at the guest's trap handler, in VS-mode. */
+	csr_write(sepc, csr_read(vstvec) & ~3UL);
+	csr_set(sstatus, SSTATUS_SPP);
 }
 
 /* The guest touched guest-physical memory that is not its own: stop. */
-static void vcpu_report_guest_fault(struct vcpu *v)
+static void vcpu_report_guest_fault(uint64_t scause)
 {
-	const char *kind = v->scause == EXC_INST_GUEST_PAGE_FAULT   ? "fetch"
-			   : v->scause == EXC_LOAD_GUEST_PAGE_FAULT ? "load"
-								    : "store";
+	const char *kind = scause == EXC_INST_GUEST_PAGE_FAULT   ? "fetch"
+			   : scause == EXC_LOAD_GUEST_PAGE_FAULT ? "load"
+								 : "store";
+	uint64_t stval = csr_read(stval);
 	/* htval holds the guest-physical address shifted right by 2. */
-	uint64_t gpa = (v->htval << 2) | (v->stval & 3);
+	uint64_t gpa = (csr_read(htval) << 2) | (stval & 3);
 
 	printf("hyp: guest fault: %s at guest-physical 0x%lx, guest pc 0x%lx: not guest RAM\n",
-	       kind, gpa, v->pc);
-	printf("hyp:   guest virtual address 0x%lx, htinst 0x%lx\n", v->stval, v->htinst);
+	       kind, gpa, csr_read(sepc));
+	printf("hyp:   guest virtual address 0x%lx, htinst 0x%lx\n", stval, csr_read(htinst));
 	printf("hyp: stopping the machine\n");
 	machine_fail();
 }
 
-static void vcpu_dump(struct vcpu *v)
+static void vcpu_dump(struct vcpu *v, uint64_t scause)
 {
-	printf("hyp: unexpected guest trap: %s\n", trap_cause_name(v->scause));
-	printf("hyp:   scause 0x%lx sepc 0x%lx stval 0x%lx\n", v->scause, v->pc, v->stval);
-	printf("hyp:   htval 0x%lx htinst 0x%lx\n", v->htval, v->htinst);
+	printf("hyp: unexpected guest trap: %s\n", trap_cause_name(scause));
+	printf("hyp:   scause 0x%lx sepc 0x%lx stval 0x%lx\n", scause, csr_read(sepc),
+	       csr_read(stval));
+	printf("hyp:   htval 0x%lx htinst 0x%lx\n", csr_read(htval), csr_read(htinst));
 	printf("hyp:   guest ra 0x%lx sp 0x%lx a0 0x%lx a7 0x%lx\n", v->ctx.guest[REG_RA],
 	       v->ctx.guest[REG_SP], v->ctx.guest[REG_A0], v->ctx.guest[REG_A7]);
 }
 
-static void vcpu_handle_exit(struct vcpu *v)
+/*
+ * Every exit but an SBI call. scause, stval, htval and htinst still hold
+ * why the guest trapped: nothing in the hypervisor traps in between.
+ */
+static void vcpu_handle_trap(struct vcpu *v, uint64_t scause)
 {
-	switch (v->scause) {
-	case EXC_ECALL_VS:
-		vsbi_handle(v);
-		v->pc += 4; /* resume after the ecall instruction */
-		break;
+	switch (scause) {
 	case EXC_INST_GUEST_PAGE_FAULT:
 	case EXC_LOAD_GUEST_PAGE_FAULT:
 	case EXC_STORE_GUEST_PAGE_FAULT:
-		vcpu_report_guest_fault(v);
+		vcpu_count_exit(v, EXIT_GUEST_PAGE_FAULT);
+		vcpu_report_guest_fault(scause);
 		break;
 	case EXC_VIRTUAL_INST:
 		/*
@@ -131,34 +138,73 @@ static void vcpu_handle_exit(struct vcpu *v)
 		 * CSR, hfence): to the guest it is just illegal. stval holds the
 		 * instruction bits, which is what the guest's stval expects.
 		 */
-		vcpu_inject_exception(v, EXC_ILLEGAL_INST, v->stval);
+		vcpu_count_exit(v, EXIT_VIRTUAL_INST);
+		vcpu_inject_exception(EXC_ILLEGAL_INST, csr_read(stval));
 		break;
 	default:
-		vcpu_dump(v);
+		vcpu_count_exit(v, EXIT_OTHER);
+		vcpu_dump(v, scause);
 		machine_fail();
 	}
+}
+
+void vcpu_exit(struct vcpu *v)
+{
+	/* The common exit first: an SBI call. */
+	if (csr_read(scause) == EXC_ECALL_VS)
+		vsbi_handle(v);
+	else
+		vcpu_handle_trap(v, csr_read(scause));
 }
 
 void vcpu_run(struct vcpu *v)
 {
 	vcpu_load(v);
-	for (;;) {
-		/* sret goes to sepc, in V=1 (hstatus.SPV), VS or VU (sstatus.SPP). */
-		csr_write(sepc, v->pc);
-		csr_set(hstatus, HSTATUS_SPV);
-		if (v->guest_spp)
-			csr_set(sstatus, SSTATUS_SPP);
-		else
-			csr_clear(sstatus, SSTATUS_SPP);
+	vcpu_enter(&v->ctx);
+}
 
-		vcpu_enter(&v->ctx);
+/* One row of the exit table: a count per vCPU, and their sum if there are several. */
+static void vcpu_print_exit_row(const char *name, const uint64_t *counts, int n, uint64_t sum)
+{
+	printf("hyp:   %-20s", name);
+	for (int i = 0; i < n; i++)
+		printf("%9lu", counts[i]);
+	if (n > 1)
+		printf("%9lu", sum);
+	printf("\n");
+}
 
-		v->pc = csr_read(sepc);
-		v->guest_spp = (csr_read(sstatus) & SSTATUS_SPP) != 0;
-		v->scause = csr_read(scause);
-		v->stval = csr_read(stval);
-		v->htval = csr_read(htval);
-		v->htinst = csr_read(htinst);
-		vcpu_handle_exit(v);
+void vcpu_print_exits(struct vcpu *const *vcpus, int n)
+{
+	static const char *const names[EXIT_CAUSES] = {
+		[EXIT_SBI_BASE] = "sbi base",
+		[EXIT_SBI_LEGACY] = "sbi legacy",
+		[EXIT_SBI_DBCN] = "sbi dbcn",
+		[EXIT_SBI_SRST] = "sbi srst",
+		[EXIT_SBI_OTHER] = "sbi other",
+		[EXIT_GUEST_PAGE_FAULT] = "guest page fault",
+		[EXIT_VIRTUAL_INST] = "virtual instruction",
+		[EXIT_OTHER] = "other",
+	};
+	uint64_t row[n], all[n]; /* one cause's counts; every cause's, per vCPU */
+	uint64_t total = 0;
+
+	memset(all, 0, sizeof(all));
+	printf("%-27s", "hyp: exits by cause");
+	for (int i = 0; i < n; i++)
+		printf("%8s%d", "vcpu", i);
+	printf(n > 1 ? "    total\n" : "\n");
+	for (int c = 0; c < EXIT_CAUSES; c++) {
+		uint64_t sum = 0;
+		for (int i = 0; i < n; i++) {
+			/* Pairs with the volatile store in vcpu_count_exit(): read once. */
+			row[i] = *(volatile const uint64_t *)&vcpus[i]->exits[c];
+			sum += row[i];
+			all[i] += row[i];
+		}
+		total += sum;
+		if (sum != 0)
+			vcpu_print_exit_row(names[c], row, n, sum);
 	}
+	vcpu_print_exit_row("all", all, n, total);
 }

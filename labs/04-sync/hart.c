@@ -270,7 +270,7 @@ void hart_release_secondaries(void)
 {
 	/*
 	 * The harts in use from now on are those online now, numbered 0.. with
-	 * no gaps: the number is a hart's vCPU id and its torture slot. A hart
+	 * no gaps: the number is a hart's vCPU id (and lab 04's torture slot). A hart
 	 * that comes later than this gets -1 and is left out.
 	 */
 	nharts_used = 0;

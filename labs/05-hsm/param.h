@@ -8,6 +8,5 @@
 #define GUEST_DTB_MAX 0x10000 /* room for the guest's device tree */
 #define HART_STACK_SIZE 16384 /* each secondary hart's stack */
 #define HART_ONLINE_TIMEOUT_MS 2000 /* how long a started hart has to check in */
-#define TORTURE_MS 100 /* lock torture: how long each lock is hammered */
 
 #endif

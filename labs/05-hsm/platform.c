@@ -20,6 +20,15 @@
 #include "lib.h"
 #include "platform.h"
 
+int platform_isa_has_ext(const char *isa, const char *ext)
+{
+	size_t n = strlen(ext);
+	for (const char *p = isa; *p != '\0'; p++)
+		if (*p == '_' && strncmp(p + 1, ext, n) == 0 && (p[n + 1] == '\0' || p[n + 1] == '_'))
+			return 1;
+	return 0;
+}
+
 int platform_isa_has(const char *isa, char ext)
 {
 	/* "rv64" then single letters, until the first '_' (multi-letter ones). */

@@ -56,6 +56,13 @@ int platform_read(const void *fdt, uint64_t bufsize, uint64_t boot_hartid,
  */
 int platform_isa_has(const char *isa, char ext);
 
+/*
+ * 1 if the ISA string names the multi-letter extension ext (e.g. "sstc"):
+ * one of its '_'-separated names, as QEMU writes riscv,isa and as
+ * platform_read() spells riscv,isa-extensions.
+ */
+int platform_isa_has_ext(const char *isa, const char *ext);
+
 /* The ISA of the boot hart or of a hart in the table ("" if neither). */
 const char *platform_isa(const struct platform *p, uint64_t hartid);
 

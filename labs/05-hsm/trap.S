@@ -4,58 +4,51 @@
  * sscratch tells the vector where a trap came from:
  *   0                 -> the hypervisor itself trapped (HS-mode)
  *   &vcpu->ctx        -> the guest trapped (VS- or VU-mode)
- * vcpu_enter sets it just before sret into the guest; the vector clears it.
+ * vcpu_enter and the way back into the guest set it just before sret; the
+ * vector clears it.
  *
- * Running the guest looks like a function call to C: vcpu_enter() saves the
- * hypervisor's callee-saved registers, loads the guest's and does sret;
- * the next guest trap saves the guest's registers, reloads the hypervisor's
- * and "returns" from vcpu_enter().
+ * vcpu_enter() starts the guest: it loads every guest register and does
+ * sret. From then on each guest trap (an exit) is a call into C: the vector
+ * saves the guest registers a C call may change, calls vcpu_exit() on the
+ * stack vcpu_enter left, and when that returns puts them back and does
+ * sret. The guest's s0..s11 and gp stay in the registers all along: C saves
+ * and restores any s register it uses (the calling convention), and the
+ * hypervisor never uses gp. Fewer saves, a cheaper exit (README, "What an
+ * exit costs").
+ *
+ * A vCPU that stops (SBI hart_stop) leaves the guest for good: vcpu_leave()
+ * reloads the registers vcpu_enter saved and returns from vcpu_enter() into
+ * its caller, as if the guest had been a function call.
  */
 #include "vcpu.h"
 
 #define G(n) VCPU_GUEST_REG(n)
-#define H(n) VCPU_HOST_REG(n)
 
 	.section .text
 	.globl vcpu_enter
 /* void vcpu_enter(struct vcpu_context *ctx); caller has set sepc, sstatus, hstatus */
 vcpu_enter:
-	/* 1. Save what C expects to survive a call, plus gp and tp. */
-	sd	ra, H(0)(a0)
-	sd	sp, H(1)(a0)
-	sd	gp, H(2)(a0)
-	sd	tp, H(3)(a0)
-	sd	s0, H(4)(a0)
-	sd	s1, H(5)(a0)
-	sd	s2, H(6)(a0)
-	sd	s3, H(7)(a0)
-	sd	s4, H(8)(a0)
-	sd	s5, H(9)(a0)
-	sd	s6, H(10)(a0)
-	sd	s7, H(11)(a0)
-	sd	s8, H(12)(a0)
-	sd	s9, H(13)(a0)
-	sd	s10, H(14)(a0)
-	sd	s11, H(15)(a0)
-	/* 2. Tell the vector where to save the guest. */
-	csrw	sscratch, a0
-	/* 3. Load the guest's registers, a0 last since it holds ctx. */
-	ld	ra, G(1)(a0)
-	ld	sp, G(2)(a0)
+	/* 1. Remember the stack and tp we are on: every exit runs C on them. */
+	sd	sp, VCPU_HOST_SP(a0)
+	sd	tp, VCPU_HOST_TP(a0)
+	/* ...and what C expects to survive a call, for vcpu_leave. */
+	sd	ra, VCPU_HOST_RA(a0)
+	sd	s0, VCPU_HOST_S(0)(a0)
+	sd	s1, VCPU_HOST_S(1)(a0)
+	sd	s2, VCPU_HOST_S(2)(a0)
+	sd	s3, VCPU_HOST_S(3)(a0)
+	sd	s4, VCPU_HOST_S(4)(a0)
+	sd	s5, VCPU_HOST_S(5)(a0)
+	sd	s6, VCPU_HOST_S(6)(a0)
+	sd	s7, VCPU_HOST_S(7)(a0)
+	sd	s8, VCPU_HOST_S(8)(a0)
+	sd	s9, VCPU_HOST_S(9)(a0)
+	sd	s10, VCPU_HOST_S(10)(a0)
+	sd	s11, VCPU_HOST_S(11)(a0)
+	/* 2. Load the guest's s0..s11 and gp, which no exit touches. */
 	ld	gp, G(3)(a0)
-	ld	tp, G(4)(a0)
-	ld	t0, G(5)(a0)
-	ld	t1, G(6)(a0)
-	ld	t2, G(7)(a0)
 	ld	s0, G(8)(a0)
 	ld	s1, G(9)(a0)
-	ld	a1, G(11)(a0)
-	ld	a2, G(12)(a0)
-	ld	a3, G(13)(a0)
-	ld	a4, G(14)(a0)
-	ld	a5, G(15)(a0)
-	ld	a6, G(16)(a0)
-	ld	a7, G(17)(a0)
 	ld	s2, G(18)(a0)
 	ld	s3, G(19)(a0)
 	ld	s4, G(20)(a0)
@@ -66,13 +59,8 @@ vcpu_enter:
 	ld	s9, G(25)(a0)
 	ld	s10, G(26)(a0)
 	ld	s11, G(27)(a0)
-	ld	t3, G(28)(a0)
-	ld	t4, G(29)(a0)
-	ld	t5, G(30)(a0)
-	ld	t6, G(31)(a0)
-	ld	a0, G(10)(a0)
-	/* 4. hstatus.SPV = 1, so sret enters the guest (V = 1). */
-	sret
+	/* 3. The rest, and sret, as after every exit. */
+	j	vcpu_resume
 
 	.balign 4
 	.globl trap_vector
@@ -81,16 +69,13 @@ trap_vector:
 	csrrw	a0, sscratch, a0
 	beqz	a0, trap_from_hyp
 
-	/* From the guest: save its registers (its a0 is in sscratch now). */
+	/* From the guest: save what a C call may change (its a0 is in sscratch now). */
 	sd	ra, G(1)(a0)
 	sd	sp, G(2)(a0)
-	sd	gp, G(3)(a0)
 	sd	tp, G(4)(a0)
 	sd	t0, G(5)(a0)
 	sd	t1, G(6)(a0)
 	sd	t2, G(7)(a0)
-	sd	s0, G(8)(a0)
-	sd	s1, G(9)(a0)
 	sd	a1, G(11)(a0)
 	sd	a2, G(12)(a0)
 	sd	a3, G(13)(a0)
@@ -98,16 +83,6 @@ trap_vector:
 	sd	a5, G(15)(a0)
 	sd	a6, G(16)(a0)
 	sd	a7, G(17)(a0)
-	sd	s2, G(18)(a0)
-	sd	s3, G(19)(a0)
-	sd	s4, G(20)(a0)
-	sd	s5, G(21)(a0)
-	sd	s6, G(22)(a0)
-	sd	s7, G(23)(a0)
-	sd	s8, G(24)(a0)
-	sd	s9, G(25)(a0)
-	sd	s10, G(26)(a0)
-	sd	s11, G(27)(a0)
 	sd	t3, G(28)(a0)
 	sd	t4, G(29)(a0)
 	sd	t5, G(30)(a0)
@@ -116,24 +91,57 @@ trap_vector:
 	sd	t0, G(10)(a0)
 	/* Back in the hypervisor: a trap from here on is our own. */
 	csrw	sscratch, zero
-	/* Reload the hypervisor's registers and return from vcpu_enter. */
-	ld	ra, H(0)(a0)
-	ld	sp, H(1)(a0)
-	ld	gp, H(2)(a0)
-	ld	tp, H(3)(a0)
-	ld	s0, H(4)(a0)
-	ld	s1, H(5)(a0)
-	ld	s2, H(6)(a0)
-	ld	s3, H(7)(a0)
-	ld	s4, H(8)(a0)
-	ld	s5, H(9)(a0)
-	ld	s6, H(10)(a0)
-	ld	s7, H(11)(a0)
-	ld	s8, H(12)(a0)
-	ld	s9, H(13)(a0)
-	ld	s10, H(14)(a0)
-	ld	s11, H(15)(a0)
-	ret
+	/* The hypervisor's stack and tp, ctx kept on it, then C: a0 = the vCPU. */
+	ld	sp, VCPU_HOST_SP(a0)
+	ld	tp, VCPU_HOST_TP(a0)
+	addi	sp, sp, -16
+	sd	a0, 0(sp)
+	call	vcpu_exit
+	ld	a0, 0(sp)
+	addi	sp, sp, 16
+	/* Back into the guest: the registers saved, then sret. */
+vcpu_resume:
+	csrw	sscratch, a0
+	ld	ra, G(1)(a0)
+	ld	sp, G(2)(a0)
+	ld	tp, G(4)(a0)
+	ld	t0, G(5)(a0)
+	ld	t1, G(6)(a0)
+	ld	t2, G(7)(a0)
+	ld	a1, G(11)(a0)
+	ld	a2, G(12)(a0)
+	ld	a3, G(13)(a0)
+	ld	a4, G(14)(a0)
+	ld	a5, G(15)(a0)
+	ld	a6, G(16)(a0)
+	ld	a7, G(17)(a0)
+	ld	t3, G(28)(a0)
+	ld	t4, G(29)(a0)
+	ld	t5, G(30)(a0)
+	ld	t6, G(31)(a0)
+	ld	a0, G(10)(a0)
+	/* hstatus.SPV = 1 and sstatus.SPP = 1 (or 0), as the guest's trap left them. */
+	sret
+
+	.globl vcpu_leave
+/* void vcpu_leave(struct vcpu_context *ctx); called from C, on the exit's stack */
+vcpu_leave:
+	ld	sp, VCPU_HOST_SP(a0)
+	ld	tp, VCPU_HOST_TP(a0)
+	ld	ra, VCPU_HOST_RA(a0)
+	ld	s0, VCPU_HOST_S(0)(a0)
+	ld	s1, VCPU_HOST_S(1)(a0)
+	ld	s2, VCPU_HOST_S(2)(a0)
+	ld	s3, VCPU_HOST_S(3)(a0)
+	ld	s4, VCPU_HOST_S(4)(a0)
+	ld	s5, VCPU_HOST_S(5)(a0)
+	ld	s6, VCPU_HOST_S(6)(a0)
+	ld	s7, VCPU_HOST_S(7)(a0)
+	ld	s8, VCPU_HOST_S(8)(a0)
+	ld	s9, VCPU_HOST_S(9)(a0)
+	ld	s10, VCPU_HOST_S(10)(a0)
+	ld	s11, VCPU_HOST_S(11)(a0)
+	ret				/* from vcpu_enter */
 
 trap_from_hyp:
 	/* Restore a0 and leave sscratch 0; save everything on our stack. */

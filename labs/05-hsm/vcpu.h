@@ -7,7 +7,10 @@
 
 /* Offsets for trap.S; checked against the C struct below. */
 #define VCPU_GUEST_REG(n) (8 * (n)) /* guest x0..x31 */
-#define VCPU_HOST_REG(n) (256 + 8 * (n)) /* hypervisor ra, sp, gp, tp, s0..s11 */
+#define VCPU_HOST_SP 256 /* the hypervisor's sp and tp, for its exits */
+#define VCPU_HOST_TP 264
+#define VCPU_HOST_RA 272 /* and where vcpu_leave returns to, with s0..s11 */
+#define VCPU_HOST_S(n) (280 + 8 * (n))
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -31,11 +34,41 @@ enum {
 };
 
 struct vcpu_context {
-	uint64_t guest[32]; /* x0..x31 of the guest; x0 is never loaded */
-	uint64_t host[16]; /* the hypervisor's ra, sp, gp, tp, s0..s11 */
+	/*
+	 * x0..x31 of the guest; x0 is never loaded. While the guest is out,
+	 * s0..s11 and gp are not here but still in the hart (trap.S).
+	 */
+	uint64_t guest[32];
+	uint64_t host_sp, host_tp; /* what vcpu_enter ran on: every exit runs C on it */
+	uint64_t host_ra, host_s[12]; /* vcpu_enter's return, for vcpu_leave */
 };
 _Static_assert(offsetof(struct vcpu_context, guest) == VCPU_GUEST_REG(0), "trap.S");
-_Static_assert(offsetof(struct vcpu_context, host) == VCPU_HOST_REG(0), "trap.S");
+_Static_assert(offsetof(struct vcpu_context, host_sp) == VCPU_HOST_SP, "trap.S");
+_Static_assert(offsetof(struct vcpu_context, host_tp) == VCPU_HOST_TP, "trap.S");
+_Static_assert(offsetof(struct vcpu_context, host_ra) == VCPU_HOST_RA, "trap.S");
+_Static_assert(offsetof(struct vcpu_context, host_s) == VCPU_HOST_S(0), "trap.S");
+
+/*
+ * Why the guest exited (trapped into us), for the table the hypervisor
+ * prints when the guest powers off. An SBI call counts under its extension.
+ */
+enum vcpu_exit_cause {
+	EXIT_SBI_BASE,
+	EXIT_SBI_LEGACY,
+	EXIT_SBI_DBCN,
+	EXIT_SBI_SRST,
+	EXIT_SBI_TIME,
+	EXIT_SBI_IPI,
+	EXIT_SBI_RFENCE,
+	EXIT_SBI_HSM,
+	EXIT_SBI_OTHER, /* an extension we do not offer */
+	EXIT_TIMER, /* our timer, standing in for the guest's (no Sstc) */
+	EXIT_KICK, /* another hart (or this one) left a request */
+	EXIT_GUEST_PAGE_FAULT,
+	EXIT_VIRTUAL_INST,
+	EXIT_OTHER,
+	EXIT_CAUSES
+};
 
 /*
  * A vCPU's run state (the seed's PoweredOff, Runnable, Running, plus
@@ -77,9 +110,9 @@ struct vcpu {
 	enum vcpu_state state;
 
 	/*
-	 * Atomics: requests from other harts, carried out by the owner the
-	 * next time it traps or wakes (vcpu_handle_requests). Each access
-	 * names the one it pairs with.
+	 * Atomics: requests from other harts, carried out by the owner when the
+	 * kick that comes with each one interrupts it (vcpu_handle_requests).
+	 * Each access names the one it pairs with.
 	 */
 	uint32_t ipi_pending; /* raise the guest's supervisor software interrupt */
 	uint64_t fences_asked; /* fence requests made (amoadd by the askers) */
@@ -87,22 +120,24 @@ struct vcpu {
 
 	/*
 	 * The owner's, while the vCPU is not PoweredOff. While it is, the hart
-	 * that starts it writes ctx.guest, pc, guest_spp and the VS CSRs under
-	 * lock (vcpu_power_on); the owner takes lock before it runs the vCPU
-	 * (vcpu_run's change to Running), and so sees them.
+	 * that starts it writes pc and ctx.guest under lock (vcpu_power_on);
+	 * the owner takes lock before it runs the vCPU (vcpu_run's change to
+	 * Running), and so sees them. Once it runs, its pc, its mode and its
+	 * VS-level CSRs live in the owner's CSRs (sepc, sstatus.SPP, vsstatus,
+	 * ...), which nothing else uses: one vCPU per hart.
 	 */
-	uint64_t pc; /* where the guest resumes */
-	uint64_t guest_spp; /* sstatus.SPP: 1 = the guest was in VS, 0 = VU */
+	uint64_t pc; /* where the guest starts */
 	/*
-	 * Set by an SBI call that moved or stopped the vCPU (hart_stop, a
-	 * non-retentive suspend): vsbi_handle then writes no a0/a1 and does
-	 * not step past the ecall (OpenSBI's skip_regs_update).
+	 * Set by an SBI call that moved the vCPU (a non-retentive suspend):
+	 * vsbi_handle then writes no a0/a1 and does not step past the ecall
+	 * (OpenSBI's skip_regs_update).
 	 */
 	int sbi_no_return;
-	/* Why the guest last stopped (read from the CSRs at exit). */
-	uint64_t scause, stval, htval, htinst;
-	/* Its VS-level CSRs, loaded into the hart before the first entry. */
-	uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
+	/*
+	 * Exits by cause (enum vcpu_exit_cause), counted by the owner
+	 * (vcpu_count_exit), read by the hart that prints them.
+	 */
+	uint64_t exits[EXIT_CAUSES];
 };
 
 /* Creates vCPU id of vm for physical hart hartid, PoweredOff: no entry point yet. */
@@ -151,11 +186,50 @@ void vcpu_wait_interrupt(struct vcpu *v);
 /* Its state, read under its lock. */
 enum vcpu_state vcpu_get_state(struct vcpu *v);
 
+/*
+ * Decides, on the boot hart before any vCPU runs, how guests get their
+ * timer, and returns 1 for Sstc: the guest writes its stimecmp (the hart's
+ * vstimecmp) and no timer exit is taken. That takes the harts' Sstc (the
+ * firmware's device tree lists it: platform_sstc) and a firmware that lets
+ * us use it (menvcfg.STCE, which makes henvcfg.STCE writable). Else 0: the
+ * guest calls SBI set_timer and our own timer stands in for its.
+ */
+int vcpu_timer_init(int platform_sstc);
+
+/* Sets the guest's timer deadline (SBI set_timer), taking back a pending one. */
+void vcpu_set_timer(uint64_t stime_value);
+
 /* Runs a Runnable vCPU on this hart until the guest stops it (hart_stop). */
 void vcpu_run(struct vcpu *v);
 
-/* Enters the guest; returns when it traps (trap.S). */
+/*
+ * One more exit of this cause, on v's own hart: no lock, no atomic
+ * read-modify-write, just ld, addi, sd. The store is volatile (Linux's
+ * WRITE_ONCE) because another hart may read the count: an aligned 64-bit
+ * sd is single-copy atomic (RVWMO), so that reader sees the old count or
+ * the new one. It pairs with the volatile load in vcpu_print_exits(). (GCC
+ * 12 would make __atomic_store_n an amoswap.)
+ */
+static inline void vcpu_count_exit(struct vcpu *v, enum vcpu_exit_cause cause)
+{
+	*(volatile uint64_t *)&v->exits[cause] = v->exits[cause] + 1;
+}
+
+/* Prints the exits of n vCPUs as a table: a column per vCPU, a row per cause seen. */
+void vcpu_print_exits(struct vcpu *const *vcpus, int n);
+
+/* Enters the guest at the start of a run (trap.S); every exit goes to vcpu_exit. */
 void vcpu_enter(struct vcpu_context *ctx);
+
+/*
+ * Called by trap.S on every exit (v is the ctx: its first member), the
+ * guest's registers saved in v->ctx (all but s0..s11 and gp, which C leaves
+ * as it found them). When it returns, the guest resumes at sepc.
+ */
+void vcpu_exit(struct vcpu *v);
+
+/* Leaves the guest for good: returns from vcpu_enter() (trap.S). */
+void vcpu_leave(struct vcpu_context *ctx) __attribute__((noreturn));
 
 #endif
 #endif

@@ -68,28 +68,35 @@ static struct sbiret vsbi_ipi(struct vcpu *v, uint64_t fid, const uint64_t *a);
 static struct sbiret vsbi_rfence(struct vcpu *v, uint64_t fid, const uint64_t *a);
 static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a);
 
-/* Every extension we implement. probe_extension answers from this table. */
-static const struct {
+/*
+ * Every extension we implement. probe_extension answers from this table;
+ * vsbi_find searches it in order, so Base, which every guest calls first,
+ * comes first, then what an SMP Linux calls most.
+ */
+struct vsbi_extension {
 	uint64_t eid;
 	struct sbiret (*handler)(struct vcpu *v, uint64_t fid, const uint64_t *args);
-} vsbi_extensions[] = {
-	{ SBI_EXT_LEGACY_PUTCHAR, vsbi_legacy_putchar },
-	{ SBI_EXT_LEGACY_GETCHAR, vsbi_legacy_getchar },
-	{ SBI_EXT_BASE, vsbi_base },
-	{ SBI_EXT_DBCN, vsbi_dbcn },
-	{ SBI_EXT_SRST, vsbi_srst },
-	{ SBI_EXT_TIME, vsbi_time },
-	{ SBI_EXT_IPI, vsbi_ipi },
-	{ SBI_EXT_RFENCE, vsbi_rfence },
-	{ SBI_EXT_HSM, vsbi_hsm },
+	enum vcpu_exit_cause exit; /* where vcpu_print_exits counts its calls */
+};
+static const struct vsbi_extension vsbi_extensions[] = {
+	{ SBI_EXT_BASE, vsbi_base, EXIT_SBI_BASE },
+	{ SBI_EXT_TIME, vsbi_time, EXIT_SBI_TIME },
+	{ SBI_EXT_IPI, vsbi_ipi, EXIT_SBI_IPI },
+	{ SBI_EXT_RFENCE, vsbi_rfence, EXIT_SBI_RFENCE },
+	{ SBI_EXT_HSM, vsbi_hsm, EXIT_SBI_HSM },
+	{ SBI_EXT_DBCN, vsbi_dbcn, EXIT_SBI_DBCN },
+	{ SBI_EXT_SRST, vsbi_srst, EXIT_SBI_SRST },
+	{ SBI_EXT_LEGACY_PUTCHAR, vsbi_legacy_putchar, EXIT_SBI_LEGACY },
+	{ SBI_EXT_LEGACY_GETCHAR, vsbi_legacy_getchar, EXIT_SBI_LEGACY },
 };
 
-static int vsbi_find(uint64_t eid)
+/* The extension eid in vsbi_extensions, or NULL if we do not offer it. */
+static const struct vsbi_extension *vsbi_find(uint64_t eid)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(vsbi_extensions); i++)
 		if (vsbi_extensions[i].eid == eid)
-			return (int)i;
-	return -1;
+			return &vsbi_extensions[i];
+	return NULL;
 }
 
 static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
@@ -104,7 +111,7 @@ static struct sbiret vsbi_base(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	case SBI_BASE_GET_IMPL_VERSION:
 		return (struct sbiret){ SBI_SUCCESS, LAB_NUMBER };
 	case SBI_BASE_PROBE_EXT:
-		return (struct sbiret){ SBI_SUCCESS, vsbi_find(a[0]) >= 0 };
+		return (struct sbiret){ SBI_SUCCESS, vsbi_find(a[0]) != NULL };
 	case SBI_BASE_GET_MVENDORID:
 	case SBI_BASE_GET_MARCHID:
 	case SBI_BASE_GET_MIMPID:
@@ -177,7 +184,7 @@ static struct sbiret vsbi_dbcn(struct vcpu *v, uint64_t fid, const uint64_t *a)
 /* System reset: a0 = reset_type, a1 = reset_reason, 32-bit: the upper halves are ignored. */
 static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
-	(void)v;
+	struct vm *vm = v->vm;
 	if (fid != SBI_SRST_RESET)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
 	uint32_t type = (uint32_t)a[0], reason = (uint32_t)a[1];
@@ -186,33 +193,35 @@ static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 
 	if (type == SBI_SRST_TYPE_SHUTDOWN && reason == SBI_SRST_REASON_NONE) {
 		printf("hyp: guest powered off\n");
+		vcpu_print_exits(vm->vcpus, vm->nvcpus);
 		machine_poweroff();
 	}
 	if (type == SBI_SRST_TYPE_SHUTDOWN) {
 		printf("hyp: guest powered off reporting a system failure\n");
+		vcpu_print_exits(vm->vcpus, vm->nvcpus);
 		machine_fail();
 	}
 	/* A reboot of the only VM is a reboot of the machine: QEMU reloads it. */
 	printf("hyp: guest asked for a %s reboot\n",
 	       type == SBI_SRST_TYPE_COLD_REBOOT ? "cold" : "warm");
+	vcpu_print_exits(vm->vcpus, vm->nvcpus);
 	return sbi_system_reset(type, reason);
 }
 
 /*
- * TIME: set_timer(stime_value). The guest's deadline becomes this hart's own
- * (HS) timer deadline, set through the firmware; when it fires, vcpu.c turns
- * it into the guest's timer interrupt (hvip.VSTIP). A new deadline takes a
- * pending one back, as the specification says.
+ * TIME: set_timer(stime_value). With Sstc the deadline goes to the guest's
+ * own vstimecmp, which a guest that knows Sstc writes without us. Without
+ * it, it becomes this hart's own (HS) timer deadline, set through the
+ * firmware; when it fires, vcpu.c turns it into the guest's timer interrupt
+ * (hvip.VSTIP). Either way a new deadline takes a pending one back, as the
+ * specification says (vcpu_set_timer).
  */
 static struct sbiret vsbi_time(struct vcpu *v, uint64_t fid, const uint64_t *a)
 {
 	(void)v;
 	if (fid != SBI_TIME_SET_TIMER)
 		return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 };
-	/* BEGIN SOLUTION (lab 5): take back a pending timer interrupt, set the new deadline */
-	csr_clear(hvip, 1UL << IRQ_VS_TIMER);
-	sbi_set_timer(a[0]);
-	/* END SOLUTION (lab 5), handout: (void)a; */
+	vcpu_set_timer(a[0]);
 	return (struct sbiret){ SBI_SUCCESS, 0 };
 }
 
@@ -328,9 +337,9 @@ static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 	if (type == SUSPEND_RETENTIVE)
 		return (struct sbiret){ SBI_SUCCESS, 0 };
 
-	/* Non-retentive: as from hart_start, at resume_addr with a1 = opaque. */
-	v->pc = resume;
-	v->guest_spp = 1;
+	/* Non-retentive: as from hart_start, at resume_addr with a1 = opaque, in VS-mode. */
+	csr_write(sepc, resume);
+	csr_set(sstatus, SSTATUS_SPP);
 	v->ctx.guest[REG_A0] = v->id;
 	v->ctx.guest[REG_A1] = opaque;
 	csr_write(vsatp, 0);
@@ -372,10 +381,12 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 		/* END SOLUTION (lab 5), handout: return (struct sbiret){ SBI_ERR_NOT_SUPPORTED, 0 }; */
 	}
 	case SBI_HSM_HART_STOP:
-		/* STARTED -> STOP_PENDING; vcpu_run() makes it STOPPED on its way out. */
+		/*
+		 * STARTED -> STOP_PENDING; vcpu_run() makes it STOPPED on its
+		 * way out. A successful hart_stop does not return to the guest.
+		 */
 		vcpu_own_change(v, VCPU_RUNNING, VCPU_STOPPING);
-		v->sbi_no_return = 1;
-		return (struct sbiret){ SBI_SUCCESS, 0 };
+		vcpu_leave(&v->ctx); /* return from vcpu_enter, in vcpu_run */
 	case SBI_HSM_HART_GET_STATUS:
 		if (id >= (uint64_t)vm->nvcpus)
 			return (struct sbiret){ SBI_ERR_INVALID_PARAM, 0 };
@@ -387,21 +398,24 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	}
 }
 
-int vsbi_handle(struct vcpu *v)
+void vsbi_handle(struct vcpu *v)
 {
 	uint64_t *regs = v->ctx.guest;
 	uint64_t eid = regs[REG_A7], fid = regs[REG_A6];
-	int i = vsbi_find(eid);
+	const struct vsbi_extension *ext = vsbi_find(eid);
 	struct sbiret ret = { SBI_ERR_NOT_SUPPORTED, 0 };
 
-	v->sbi_no_return = 0;
-	if (i >= 0)
-		ret = vsbi_extensions[i].handler(v, fid, &regs[REG_A0]);
-	if (v->sbi_no_return)
-		return 0;
+	vcpu_count_exit(v, ext != NULL ? ext->exit : EXIT_SBI_OTHER);
+	if (ext != NULL)
+		ret = ext->handler(v, fid, &regs[REG_A0]);
+	if (v->sbi_no_return) {
+		v->sbi_no_return = 0; /* the call put a new pc in sepc and new a0, a1 */
+		return;
+	}
 	regs[REG_A0] = (uint64_t)ret.error;
 	/* Legacy extensions (0x00-0x0f) leave every register but a0 alone. */
 	if (eid > SBI_EXT_LEGACY_LAST)
 		regs[REG_A1] = (uint64_t)ret.value;
-	return 1;
+	/* The guest goes on after its ecall: sepc still holds the guest's pc. */
+	csr_write(sepc, csr_read(sepc) + 4);
 }

@@ -12,10 +12,11 @@
 
 /*
  * Handles the guest's ecall: a7 = extension, a6 = function, a0..a5 =
- * arguments. Writes the result to the guest's a0 (error) and a1 (value).
- * Returns 1 if the guest goes on after the ecall, 0 if the call sent it
- * elsewhere (a non-retentive suspend) or stopped it (hart_stop).
+ * arguments. Writes the result to the guest's a0 (error) and a1 (value),
+ * and resumes the guest after the ecall, unless the call sent it elsewhere
+ * (a non-retentive suspend) or stopped it (hart_stop: then it does not
+ * return, vcpu_leave).
  */
-int vsbi_handle(struct vcpu *v);
+void vsbi_handle(struct vcpu *v);
 
 #endif

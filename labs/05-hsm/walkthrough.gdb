@@ -18,17 +18,20 @@ continue
 bt
 # expect: ^#0  vsbi_hsm \(
 # expect: ^#1  0x[0-9a-f]+ in vsbi_handle \(
-# expect: ^#2  0x[0-9a-f]+ in vcpu_handle_exit \(
-# expect: ^#3  vcpu_run \(
-# expect: ^#4  0x[0-9a-f]+ in hyp_run_vcpu \(h=0x[0-9a-f]+ <harts>\)
-# expect: ^#5  (0x[0-9a-f]+ in )?hyp_main \(
-# expect: ^#6  0x[0-9a-f]+ in image_start \(\)
+# expect: ^#2  0x[0-9a-f]+ in trap_vector \(\)
 p/x a[0]@3
 # expect: ^\$1 = \{0x1, 0x802[0-9a-f]{5}, 0x8[0-7][0-9a-f]{6}\}$
+# An exit runs below the stack vcpu_enter left; vcpu_leave would return into vcpu_run.
+p $sp < v->ctx.host_sp
+# expect: = 1$
+p/a v->ctx.host_ra
+# expect: = 0x[0-9a-f]+ <vcpu_run\+\d+>$
 info threads
 # expect 2: ^[ *] +\d +Thread 1\.\d \(CPU#\d
 # expect 1: ^\* +\d +Thread .* vsbi_hsm \(
 # expect 1: \[halted \]\) hart_park_until \(h=(h@entry=)?0x[0-9a-f]+ <harts\+56>, done=(done@entry=)?0x[0-9a-f]+ <hyp_vcpu_runnable>, arg=0x[0-9a-f]+ <vcpus\+584>\)
+p sizeof(struct vcpu)
+# expect: = 584$
 
 # Hart B: the target wakes, in vcpu_run for vCPU 1.
 delete
@@ -78,8 +81,12 @@ p/x $vsatp
 # expect: = 0x0$
 p/x $vsstatus
 # expect: = 0x200000000$
+p vcpu_sstc
+# expect: = 1$
+p/x $henvcfg
+# expect: = 0x8000000000000000$
 p/x $sie
-# expect: = 0x22$
+# expect: = 0x2$
 
 # The target's first instruction, in the guest.
 eval "break *0x%lx thread %d", $sepc, $_thread
