@@ -9,7 +9,7 @@
 #include "riscv.h"
 #include "trace.h"
 
-#define TRACE_BUF_EVENTS 4096 /* per hart: 128 KiB; later events are counted as lost */
+#define TRACE_BUF_EVENTS 16384 /* per hart: 512 KiB; later events are counted as lost */
 
 struct trace_rec {
 	uint64_t time; /* the time CSR */
@@ -31,6 +31,12 @@ static struct trace_buf {
 } __attribute__((aligned(64))) trace_bufs[HYP_MAX_HARTS];
 
 static uint32_t trace_timebase; /* set by the boot hart before it starts the others */
+/*
+ * 1 once the dump began: it records nothing more, and its own console
+ * lines do not fill the buffers. Written once, read by every hart at every
+ * event (relaxed: an event recorded just after the dump began is harmless).
+ */
+static int trace_stopped;
 
 static const char *const trace_names[TRACE_EVENTS] = {
 	[TRACE_BOOT] = "boot",
@@ -50,14 +56,23 @@ void trace_start(uint32_t timebase)
 	trace_timebase = timebase;
 }
 
+/* One more event not recorded on this hart. */
+static void trace_lose(struct trace_buf *b)
+{
+	*(volatile uint32_t *)&b->lost = b->lost + 1;
+}
+
 void trace_record(enum trace_event event, uint64_t a0, uint64_t a1)
 {
 	struct hart *h = hart_self();
 	struct trace_buf *b = &trace_bufs[h - harts];
 	uint32_t n = b->count;
 
+	if (__atomic_load_n(&trace_stopped, __ATOMIC_RELAXED))
+		return;
+
 	if (n == TRACE_BUF_EVENTS) {
-		*(volatile uint32_t *)&b->lost = b->lost + 1;
+		trace_lose(b);
 		return;
 	}
 	b->rec[n] = (struct trace_rec){ csr_read(time), a0, a1, event, (uint32_t)h->hartid };
@@ -91,6 +106,7 @@ void trace_dump(void)
 	/* One dump, whoever asks first: a power-off and a failure may race. */
 	if (__atomic_exchange_n(&dumped, 1, __ATOMIC_RELAXED))
 		return;
+	__atomic_store_n(&trace_stopped, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < HYP_MAX_HARTS; i++)
 		if (__atomic_load_n(&trace_bufs[i].count, __ATOMIC_ACQUIRE) != 0)
 			nbufs++;

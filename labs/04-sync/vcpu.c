@@ -8,6 +8,7 @@
 #include "lib.h"
 #include "machine.h"
 #include "riscv.h"
+#include "trace.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "vsbi.h"
@@ -174,6 +175,7 @@ void vcpu_exit(struct vcpu *v)
 		vsbi_handle(v);
 	else
 		vcpu_handle_trap(v, csr_read(scause));
+	trace(TRACE_RESUME, v->id, 0);
 }
 
 void vcpu_run(struct vcpu *v)
@@ -185,6 +187,7 @@ void vcpu_run(struct vcpu *v)
 	spin_unlock(&v->lock);
 
 	vcpu_load(v);
+	trace(TRACE_GUEST_ENTER, v->id, 0);
 	vcpu_enter(&v->ctx);
 }
 

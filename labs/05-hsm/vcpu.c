@@ -10,6 +10,7 @@
 #include "machine.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "vsbi.h"
@@ -104,6 +105,7 @@ void vcpu_own_change(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
  */
 static void vcpu_kick(struct vcpu *v)
 {
+	trace(TRACE_IPI_SEND, v->hartid, 0);
 	if (v->hartid != hart_self()->hartid)
 		sbi_send_ipi(1, v->hartid);
 	else
@@ -374,6 +376,7 @@ void vcpu_exit(struct vcpu *v)
 		vsbi_handle(v);
 	else
 		vcpu_handle_trap(v, csr_read(scause));
+	trace(TRACE_RESUME, v->id, 0);
 }
 
 void vcpu_run(struct vcpu *v)
@@ -382,6 +385,7 @@ void vcpu_run(struct vcpu *v)
 	vcpu_own_change(v, VCPU_RUNNABLE, VCPU_RUNNING);
 
 	vcpu_load(v);
+	trace(TRACE_GUEST_ENTER, v->id, 0);
 	/* Runs the guest until hart_stop (vcpu_leave); every other exit goes back in. */
 	vcpu_enter(&v->ctx);
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "gstage.h"
+#include "trace.h"
 #include "spinlock.h"
 
 /* Guest register numbers, for readable C. */
@@ -235,6 +236,7 @@ static inline const char *vcpu_exit_name(enum vcpu_exit_cause cause)
 static inline void vcpu_count_exit(struct vcpu *v, enum vcpu_exit_cause cause)
 {
 	*(volatile uint64_t *)&v->exits[cause] = v->exits[cause] + 1;
+	trace(TRACE_EXIT, vcpu_exit_name(cause), v->id);
 }
 
 /* Prints the exits of n vCPUs as a table: a column per vCPU, a row per cause seen. */
