@@ -1,0 +1,523 @@
+"""The grader's checks of order, judged from the hypervisor's event trace.
+
+A lab 03-05 hypervisor built with TRACE=1 prints, at power-off, what each
+hart did and when (grader/trace-format.md): the `trace: ` lines. The
+console says what happened; the trace also says in which order, on one
+clock for every hart. So these checks see what no console line can: a park
+loop that polls instead of sleeping, two harts inside one lock, a barrier
+left before the last hart came, a vCPU entered before it was started.
+
+Each check is a gradelib Check (TraceCheck) that reads the whole console,
+trace lines and all; a trace case's other checks see the console without
+them (gradelib.judge, Case(trace=True)). A failure names the first
+offending event(s), with their harts and times (the dump's hex `time`
+values, so that one can find them in the log), and marks their lines.
+
+Lost events. A hart's `lost` counts events it did not record: the lock
+takings past the first TRACE_LOCK_TAKES of each lock (each skipped whole,
+wait, acquired and release together, so the pairing still works) and, if
+its buffer filled, every event after its last recorded one. The dump does
+not say which, so a hart with lost > 0 is taken to be known only up to its
+last recorded event. A check that compares harts judges only up to the
+horizon: the earliest such last event (and the power-off, after which the
+dump stops the recording), and says so when it leaves events out.
+
+parse() reads the dump. It returns what grader/trace.py's parse() returns
+(the same dict and Event tuples), so that these checks can use that one
+instead once it is in the tree.
+
+Python 3 standard library only.
+"""
+import collections
+import re
+
+import gradelib
+
+PREFIX = "trace: "
+VERSION = 1
+
+# One event: its hart (the hartid), time (the time CSR), name, args (a0, a1:
+# ints, but the lock events' a0, the lock's name, and exit's a0, its cause,
+# which are words), and line: its console line's number, 1-based.
+Event = collections.namedtuple("Event", "hart time name args line")
+
+WORD_ARG0 = {"lock-wait", "lock-acquired", "lock-release", "exit"}
+WORD = re.compile(r"^[A-Za-z0-9_-]+$")
+HEX = re.compile(r"^[0-9a-fA-F]+$")
+BEGIN = re.compile(r"^begin v(\d+)((?: [a-z]+=\S+)*)$")
+HART_END = re.compile(r"^hart (\d+) events (\d+) lost (\d+)$")
+END = re.compile(r"^end events=(\d+) lost=(\d+)$")
+INF = float("inf")
+
+
+class TraceError(ValueError):
+    """A `trace:` line that is not the format. line: its number, 1-based."""
+
+    def __init__(self, line, why, text):
+        super().__init__(f"line {line}: {why}: {text!r}")
+        self.line = line
+
+
+# ---- reading the dump ----
+
+def parse(lines):
+    """The dump in console lines as a dict, None if no line starts with
+    'trace: '. Raises TraceError for a trace line out of the format or out
+    of place. The dict: version, lab, harts, timebase (from the begin line),
+    events (Event tuples in time order, each hart's in its own order),
+    per_hart ({hartid: {"events": n, "lost": m, "closed": its closing line
+    came}}), lost, complete (the end line came), end ({"events", "lost"}
+    or None), warnings (totals that do not add up)."""
+    trace = {"version": None, "lab": None, "harts": None, "timebase": None, "header": {},
+             "causes": [], "events": [], "per_hart": {}, "lost": 0, "complete": False,
+             "end": None, "warnings": []}
+    block, found = None, False
+    for n, line in enumerate(lines, 1):
+        line = line.replace("\r", "").rstrip()
+        if not line.startswith(PREFIX):
+            continue
+        found, body = True, line[len(PREFIX):]
+        if trace["complete"]:
+            raise TraceError(n, "a trace line after the end line", line)
+        m = BEGIN.match(body)
+        if m:
+            if trace["version"] is not None:
+                raise TraceError(n, "a second begin line", line)
+            header = dict(kv.split("=", 1) for kv in m.group(2).split())
+            if int(m.group(1)) != VERSION:
+                raise TraceError(n, f"format v{m.group(1)}: this reads v{VERSION}", line)
+            for key in ("lab", "harts", "timebase"):
+                if not header.get(key, "").isdigit():
+                    raise TraceError(n, f"the begin line needs {key}=<decimal number>", line)
+            trace.update(version=VERSION, header=header, lab=int(header["lab"]),
+                         harts=int(header["harts"]), timebase=int(header["timebase"]))
+            continue
+        if trace["version"] is None:
+            raise TraceError(n, "a trace line before the begin line", line)
+        m = HART_END.match(body)
+        if m:
+            hart, count, lost = (int(g) for g in m.groups())
+            if block is not None and block != hart:
+                raise TraceError(n, f"closes hart {hart}'s block, but hart {block}'s is open", line)
+            info = trace["per_hart"].setdefault(hart, {"events": 0, "lost": 0, "closed": False})
+            if info["closed"]:
+                raise TraceError(n, f"hart {hart}'s block closed twice", line)
+            if info["events"] != count:
+                trace["warnings"].append(f"line {n}: hart {hart}: {count} events said, "
+                                         f"{info['events']} came")
+            info["lost"], info["closed"], block = lost, True, None
+            continue
+        m = END.match(body)
+        if m:
+            trace["end"] = {"events": int(m.group(1)), "lost": int(m.group(2))}
+            trace["complete"] = True
+            continue
+        e = read_event(n, line)
+        info = trace["per_hart"].setdefault(e.hart, {"events": 0, "lost": 0, "closed": False})
+        if info["closed"] or (block is not None and block != e.hart):
+            raise TraceError(n, f"an event of hart {e.hart} outside its block", line)
+        if info["events"] and e.time < trace["events"][-1].time:
+            raise TraceError(n, f"hart {e.hart}'s time goes back "
+                             f"(from {trace['events'][-1].time:x})", line)
+        info["events"] += 1
+        trace["events"].append(e)
+        block = e.hart
+    if not found:
+        return None
+    trace["lost"] = sum(info["lost"] for info in trace["per_hart"].values())
+    if trace["end"] and (trace["end"]["events"], trace["end"]["lost"]) != \
+            (len(trace["events"]), trace["lost"]):
+        trace["warnings"].append(f"the end line says {trace['end']['events']} events, "
+                                 f"{trace['end']['lost']} lost; the blocks add up to "
+                                 f"{len(trace['events'])}, {trace['lost']}")
+    # Merged by time; sorted() is stable, so each hart's events keep their order.
+    trace["events"] = sorted(trace["events"], key=lambda e: e.time)
+    return trace
+
+
+def read_event(n, line):
+    fields = line[len(PREFIX):].split()
+    if len(fields) != 5:
+        raise TraceError(n, "not '<hartid> <time> <event> <arg0> <arg1>'", line)
+    hart, time, name, a0, a1 = fields
+    if not hart.isdigit() or not HEX.match(time) or not WORD.match(name):
+        raise TraceError(n, "not '<decimal hartid> <hex time> <event word> ...'", line)
+    args = []
+    for i, a in enumerate((a0, a1)):
+        if i == 0 and name in WORD_ARG0:
+            if not WORD.match(a):
+                raise TraceError(n, f"arg0 {a!r} of {name} is not a word", line)
+            args.append(a)
+        elif HEX.match(a):
+            args.append(int(a, 16))
+        else:
+            args.append(a)  # an event of the student's own: kept as printed
+    return Event(int(hart), int(time, 16), name, tuple(args), n)
+
+
+# ---- what the checks share ----
+
+def describe(e):
+    """An event as the dump shows it, with its hart and time."""
+    args = " ".join(a if isinstance(a, str) else f"{a:x}" for a in e.args)
+    return f"{e.name} {args} on hart {e.hart} at {e.time:x}"
+
+
+class Trace:
+    """A parsed dump, read for the checks: events (time order), by_hart
+    (each hart's in its order), lost and last (time) per hart, the boot
+    hart (its `boot` event's), and horizon: up to when every hart's events
+    are all known (see the module's docstring)."""
+
+    def __init__(self, parsed):
+        self.parsed, self.events = parsed, parsed["events"]
+        self.by_hart = collections.defaultdict(list)
+        for e in self.events:
+            self.by_hart[e.hart].append(e)
+        self.lost = {h: info["lost"] for h, info in parsed["per_hart"].items()}
+        self.last = {h: evs[-1].time for h, evs in self.by_hart.items()}
+        boot = [e.hart for e in self.events if e.name == "boot"]
+        self.boot = boot[0] if boot else None
+        ends = [self.last[h] for h in self.by_hart if self.lost.get(h)]
+        ends += [e.time for e in self.events if e.name == "poweroff"]
+        self.horizon = min(ends, default=INF)
+
+    def known_until(self, hart):
+        """Up to when this hart's record is whole (lock takings aside)."""
+        return self.last[hart] if self.lost.get(hart) else INF
+
+    def after_horizon(self):
+        """A note for a message: the events after the horizon were not judged."""
+        later = sum(1 for e in self.events if e.time > self.horizon)
+        return (f" (judged up to {self.horizon:x}, the last time every hart's record is whole; "
+                f"{later} later events not judged)") if later else ""
+
+
+def problem_with_dump(parsed, lines, case):
+    """Why the dump is not whole: (message, console indexes to mark), or None."""
+    if parsed["version"] is None:
+        return "a 'trace: begin v1 ...' line", []
+    if not parsed["complete"]:
+        return "a whole dump, ending in 'trace: end events=N lost=M'; it was cut off", []
+    begin = next(i for i, l in enumerate(lines) if l.startswith(PREFIX + "begin"))
+    if parsed["lab"] != case.lab:
+        return f"lab={case.lab} in the begin line, got lab={parsed['lab']}", [begin]
+    if not parsed["timebase"]:
+        return "timebase=<the time CSR's Hz, not 0> in the begin line", [begin]
+    harts = parsed["per_hart"]
+    open_ = [h for h, info in harts.items() if not info["closed"]]
+    if open_:
+        return f"each hart's block closed by 'trace: hart N events n lost m'; hart {open_[0]}'s is not", []
+    if parsed["warnings"]:
+        return f"totals that add up; {parsed['warnings'][0]}", []
+    if parsed["harts"] != len(harts):
+        return f"harts={parsed['harts']} blocks, as the begin line says; got {len(harts)}", [begin]
+    online = online_harts(lines)
+    if online is not None and online != set(harts):
+        missing, extra = sorted(online - set(harts)), sorted(set(harts) - online)
+        what = (f"no block for hart{'s' * (len(missing) > 1)} {', '.join(map(str, missing))}"
+                if missing else f"a block for hart {extra[0]}, which the console never saw online")
+        return f"a block for each online hart ({sorted(online)}); {what}", [begin]
+    empty = [h for h, info in harts.items() if info["events"] == 0]
+    if empty:
+        return f"events in every hart's block; hart {empty[0]} has none", [begin]
+    return None
+
+
+def online_harts(lines):
+    """The harts the console says are online: the boot hart and each
+    'hyp: hart N online'. None without the banner."""
+    harts = set()
+    for line in lines:
+        m = re.match(r"^hyp: RISC-V hypervisor lab \d+, booted on hart (\d+)$", line)
+        if m:
+            harts.add(int(m.group(1)))
+        m = re.match(r"^hyp: hart (\d+) online: ", line)
+        if m:
+            harts.add(int(m.group(1)))
+    return harts or None
+
+
+def load(result):
+    """(Trace, None) for the result's console, or (None, why not): the
+    dump is parsed once per result."""
+    if "_trace" not in result.__dict__:
+        try:
+            parsed = parse(result.lines)
+        except TraceError as e:
+            result._trace = (None, (f"a dump in format v1; {e}", [e.line - 1]))
+        else:
+            if parsed is None:
+                result._trace = (None, ("a trace dump ('trace: ' lines) after the power-off; "
+                                        "there is none", []))
+            else:
+                why = problem_with_dump(parsed, result.lines, result.case)
+                result._trace = (Trace(parsed), None) if why is None else (None, why)
+    return result._trace
+
+
+def TraceCheck(name, fn, points=0):
+    """A check of the trace: fn(trace, case) returns (ok, message, the
+    events that prove a failure). It sees the whole console (check.trace),
+    and fails without judging if the dump is not whole (trace-dump says why)."""
+    def judge(r):
+        trace, why = load(r)
+        if trace is None:
+            message, bad = why
+            if fn is not dump_whole:
+                message = "a whole trace dump to judge (trace-dump): " + message
+            return False, message, gradelib.show(r.lines, bad=bad, tail=not bad)
+        ok, message, events = fn(trace, r.case)
+        bad = [e.line - 1 for e in events]
+        return ok, message, ([] if ok else gradelib.show(r.lines, bad=bad, tail=not bad))
+    check = gradelib.Check(name, points, judge)
+    check.trace = True
+    return check
+
+
+def first(faults):
+    """The earliest of [(event, message, [events to mark])] as a check's
+    answer, with how many more there are."""
+    if not faults:
+        return True, "", []
+    faults.sort(key=lambda f: (f[0].time, f[0].line))
+    e, message, marked = faults[0]
+    more = f"; and {len(faults) - 1} more like it" if len(faults) > 1 else ""
+    return False, message + more, marked
+
+
+# ---- the checks ----
+
+def dump_whole(trace, case):
+    """trace-dump: load() has found the dump whole (a begin line of v1, a
+    closed block per online hart, an end line whose totals add up)."""
+    return True, "", []
+
+
+def parked_wakes(trace, case):
+    """parked-wakes-for-ipi: on each hart a park is followed by its wake,
+    with an IPI pending (a0 = 1): QEMU's wfi returns only with an interrupt,
+    so a wake with a0 = 0, or none, means a park loop that polls instead of
+    sleeping. And each ipi-recv on hart H follows an ipi-send to H that no
+    earlier ipi-recv on H took (up to the horizon: the sender's record)."""
+    faults = []
+    for hart, evs in trace.by_hart.items():
+        for i, e in enumerate(evs):
+            after = evs[i + 1] if i + 1 < len(evs) else None
+            before = evs[i - 1] if i else None
+            if e.name == "park" and after is not None and after.name != "wake":
+                faults.append((e, f"a wake after each park; {describe(e)} is followed by "
+                                  f"{describe(after)}: the hart did not sleep in wfi", [e, after]))
+            elif e.name == "wake" and (before is None or before.name != "park"):
+                faults.append((e, f"a park before each wake; {describe(e)} follows "
+                                  f"{describe(before) if before else 'nothing'}",
+                               [x for x in (before, e) if x]))
+            elif e.name == "wake" and e.args[0] != 1:
+                faults.append((e, f"wake with a0 = 1 (an IPI pending: QEMU's wfi returns only "
+                                  f"for an interrupt); {describe(e)}, after {describe(before)}: "
+                                  "the park loop polls instead of sleeping in wfi", [before, e]))
+    # Sends before receipts of the same tick: the send is recorded before the IPI goes.
+    unreceived = collections.defaultdict(list)
+    for e in sorted(trace.events, key=lambda e: (e.time, e.name != "ipi-send")):
+        if e.time > trace.horizon:
+            break
+        if e.name == "ipi-send":
+            unreceived[e.args[0]].append(e)
+        elif e.name == "ipi-recv":
+            if not unreceived[e.hart]:
+                faults.append((e, f"each ipi-recv after an ipi-send to its hart not yet "
+                                  f"received; {describe(e)} has none before it", [e]))
+            else:
+                unreceived[e.hart].pop(0)
+    return first(faults)
+
+
+def locks_exclusive(trace, case):
+    """locks-exclusive: for each lock (its address), no two harts' [lock-
+    acquired, lock-release] intervals overlap in time. A hart's last taking
+    with no release holds the lock to the dump, or, if the hart lost events,
+    at least to its last one. Skipped takings are skipped whole."""
+    faults, held = [], collections.defaultdict(list)  # lock address -> [(from, to, acquired, release)]
+    for hart, evs in trace.by_hart.items():
+        holding = {}
+        for e in evs:
+            if e.name == "lock-acquired":
+                if e.args[1] in holding:
+                    faults.append((e, f"a lock-release between two lock-acquired of one lock on "
+                                      f"one hart; {describe(holding[e.args[1]])}, then {describe(e)}",
+                                   [holding[e.args[1]], e]))
+                holding[e.args[1]] = e
+            elif e.name == "lock-release":
+                got = holding.pop(e.args[1], None)
+                if got is None:
+                    faults.append((e, f"a lock-acquired before each lock-release on its hart; "
+                                      f"{describe(e)} has none", [e]))
+                else:
+                    held[e.args[1]].append((got.time, e.time, got, e))
+        for lock, got in holding.items():
+            held[lock].append((got.time, trace.known_until(hart), got, None))
+    for lock, spans in held.items():
+        spans.sort(key=lambda s: (s[0], s[2].line))
+        holder = None
+        for span in spans:
+            start, end, got, release = span
+            if holder is not None and start < holder[1] and got.hart != holder[2].hart:
+                until = (f"released at {holder[3].time:x}" if holder[3] is not None
+                         else "not released before the dump")
+                faults.append((got, f"one hart at a time in each lock; {describe(got)} while hart "
+                                    f"{holder[2].hart} held it (acquired at {holder[2].time:x}, "
+                                    f"{until})",
+                               [x for x in (holder[2], holder[3], got) if x is not None]))
+            if holder is None or end > holder[1]:
+                holder = span
+    return first(faults)
+
+
+def barrier_waits(trace, case):
+    """barrier-waits: for each barrier (its address), the arrivals in time
+    order form rounds of a1 harts; no hart leaves a round before its last
+    barrier-arrive. A hart's barrier-leave belongs to its barrier-arrive
+    just before it. Up to the horizon: later arrivals may be unrecorded."""
+    faults = []
+    arrivals = collections.defaultdict(list)  # barrier -> [(arrive, its leave or None, k)]
+    for hart, evs in trace.by_hart.items():
+        waiting, count = {}, collections.Counter()
+        for e in evs:
+            if e.name == "barrier-arrive":
+                if e.args[0] in waiting:
+                    faults.append((e, f"a barrier-leave after each barrier-arrive; "
+                                      f"{describe(waiting[e.args[0]])}, then {describe(e)}",
+                                   [waiting[e.args[0]], e]))
+                waiting[e.args[0]] = e
+            elif e.name == "barrier-leave":
+                arrive = waiting.pop(e.args[0], None)
+                if arrive is None:
+                    faults.append((e, f"a barrier-arrive before each barrier-leave; "
+                                      f"{describe(e)} has none", [e]))
+                else:
+                    arrivals[e.args[0]].append((arrive, e, count[e.args[0]]))
+                    count[e.args[0]] += 1
+        for barrier, arrive in waiting.items():
+            arrivals[barrier].append((arrive, None, count[barrier]))
+    cut = False
+    for barrier, got in arrivals.items():
+        # A tie in time: a hart's earlier arrival first (its k-th is in round k).
+        got = sorted((a for a in got if a[0].time <= trace.horizon),
+                     key=lambda a: (a[0].time, a[2], a[0].hart))
+        cut = cut or len(got) < len(arrivals[barrier])
+        k = 0
+        while k < len(got):
+            n = got[k][0].args[1]
+            if not isinstance(n, int) or n < 1:
+                faults.append((got[k][0], f"a1 = the harts a barrier waits for; "
+                                          f"{describe(got[k][0])}", [got[k][0]]))
+                break
+            one = got[k:k + n]
+            whole = len(one) == n
+            last = max(one, key=lambda a: a[0].time)[0]
+            for arrive, leave, _ in one:
+                if arrive.args[1] != n:
+                    faults.append((arrive, f"the same a1 for each hart of a round; "
+                                           f"{describe(arrive)} in a round of {n}", [arrive]))
+                elif leave is not None and whole and leave.time < last.time:
+                    faults.append((leave, f"no barrier-leave before the round's last "
+                                          f"barrier-arrive; {describe(leave)} left before "
+                                          f"{describe(last)} (round {k // n} of barrier "
+                                          f"{barrier:x}, {n} harts)", [arrive, leave, last]))
+                elif leave is not None and not whole and leave.time <= trace.horizon:
+                    faults.append((leave, f"no barrier-leave before the round's last "
+                                          f"barrier-arrive; {describe(leave)} left round "
+                                          f"{k // n} of barrier {barrier:x} when {len(one)} of "
+                                          f"its {n} harts had arrived", [arrive, leave]))
+            k += n
+    ok, message, marked = first(faults)
+    return ok, message + (trace.after_horizon() if cut and not ok else ""), marked
+
+
+def rendezvous_order(trace, case):
+    """trace-rendezvous: the boot hart's release comes after every vcpu-add
+    (one per vCPU: release's a0 of them) and before any guest-enter."""
+    released = [e for e in trace.events if e.name == "release"]
+    enters = [e for e in trace.events if e.name == "guest-enter"]
+    adds = [e for e in trace.events if e.name == "vcpu-add"]
+    if not released:
+        if enters:
+            return False, f"the boot hart's release before any guest-enter; {describe(enters[0])} " \
+                          "and no release", [enters[0]]
+        if trace.boot is not None and trace.lost.get(trace.boot):
+            return True, "", []  # its record may end before it: not judged
+        return False, "a release event on the boot hart (the rendezvous is over)", []
+    release = released[0]
+    if len(released) > 1:
+        return False, f"one release; {describe(released[1])} after {describe(release)}", released[:2]
+    if trace.boot is not None and release.hart != trace.boot:
+        return False, f"the release on the boot hart ({trace.boot}); {describe(release)}", [release]
+    early = [e for e in enters if e.time < release.time]
+    if early:
+        return False, f"no guest-enter before the release; {describe(early[0])}, before " \
+                      f"{describe(release)}", [early[0], release]
+    late = [e for e in adds if e.time > release.time]
+    if late:
+        return False, f"every vcpu-add before the release; {describe(late[0])}, after " \
+                      f"{describe(release)}", [release, late[0]]
+    ids = collections.Counter(e.args[0] for e in adds)
+    twice = [e for e in adds if ids[e.args[0]] > 1]
+    if twice:
+        return False, f"one vcpu-add per vCPU; two of vCPU {twice[0].args[0]}: " \
+                      f"{describe(twice[0])} and {describe(twice[1])}", twice[:2]
+    n = release.args[0]
+    if sorted(ids) != list(range(n)) and release.time <= trace.horizon:
+        return False, f"a vcpu-add of each vCPU 0..{n - 1} before the release ({describe(release)}" \
+                      f"); got vCPUs {sorted(ids)}", [release]
+    return True, "", []
+
+
+def hart_start_order(trace, case):
+    """hart-start-order: each guest-enter of a vCPU (but vCPU 0's first, the
+    boot) follows a vcpu-start of that vCPU, on any hart, that no earlier
+    guest-enter used; and each vcpu-start gets one guest-enter before the
+    next vcpu-start of that vCPU or the dump (unless the target hart's
+    record ends before: it lost events)."""
+    faults = []
+    by_vcpu = collections.defaultdict(list)
+    for e in trace.events:
+        if e.name in ("vcpu-start", "guest-enter"):
+            by_vcpu[e.args[0]].append(e)
+    for vcpu, evs in by_vcpu.items():
+        pending, booted = None, vcpu != 0
+        # A start before an enter of the same tick: the start is recorded first.
+        for e in sorted(evs, key=lambda e: (e.time, e.name != "vcpu-start")):
+            if e.name == "vcpu-start":
+                if pending is not None:
+                    faults.append((pending, f"a guest-enter for each vcpu-start; "
+                                            f"{describe(pending)} got none before "
+                                            f"{describe(e)}", [pending, e]))
+                pending = e
+            elif pending is not None:
+                pending = None
+            elif not booted:
+                booted = True  # vCPU 0's boot: no hart_start
+            else:
+                faults.append((e, f"each guest-enter after a vcpu-start of its vCPU not used "
+                                  f"yet; {describe(e)} has none", [e]))
+        if pending is not None:
+            target = pending.args[1]
+            if target in trace.by_hart and trace.known_until(target) == INF:
+                faults.append((pending, f"a guest-enter for each vcpu-start; {describe(pending)} "
+                                        "got none before the dump", [pending]))
+    return first(faults)
+
+
+# ---- the checks of each lab ----
+
+def trace_checks(lab):
+    """The trace checks of a lab's trace case (labs 3-5)."""
+    checks = [TraceCheck("trace-dump", dump_whole),
+              TraceCheck("parked-wakes-for-ipi", parked_wakes)]
+    if lab >= 4:
+        checks += [TraceCheck("locks-exclusive", locks_exclusive),
+                   TraceCheck("barrier-waits", barrier_waits),
+                   TraceCheck("trace-rendezvous", rendezvous_order)]
+    if lab >= 5:
+        checks.append(TraceCheck("hart-start-order", hart_start_order))
+    return checks
