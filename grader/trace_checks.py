@@ -71,59 +71,20 @@ def parse(lines):
     trace = {"version": None, "lab": None, "harts": None, "timebase": None, "header": {},
              "causes": [], "events": [], "per_hart": {}, "lost": 0, "complete": False,
              "end": None, "warnings": []}
-    block, found = None, False
-    for n, line in enumerate(lines, 1):
-        line = line.replace("\r", "").rstrip()
-        if not line.startswith(PREFIX):
-            continue
-        found, body = True, line[len(PREFIX):]
-        if trace["complete"]:
-            raise TraceError(n, "a trace line after the end line", line)
-        m = BEGIN.match(body)
-        if m:
-            if trace["version"] is not None:
-                raise TraceError(n, "a second begin line", line)
-            header = dict(kv.split("=", 1) for kv in m.group(2).split())
-            if int(m.group(1)) != VERSION:
-                raise TraceError(n, f"format v{m.group(1)}: this reads v{VERSION}", line)
-            for key in ("lab", "harts", "timebase"):
-                if not header.get(key, "").isdigit():
-                    raise TraceError(n, f"the begin line needs {key}=<decimal number>", line)
-            trace.update(version=VERSION, header=header, lab=int(header["lab"]),
-                         harts=int(header["harts"]), timebase=int(header["timebase"]))
-            continue
-        if trace["version"] is None:
-            raise TraceError(n, "a trace line before the begin line", line)
-        m = HART_END.match(body)
-        if m:
-            hart, count, lost = (int(g) for g in m.groups())
-            if block is not None and block != hart:
-                raise TraceError(n, f"closes hart {hart}'s block, but hart {block}'s is open", line)
-            info = trace["per_hart"].setdefault(hart, {"events": 0, "lost": 0, "closed": False})
-            if info["closed"]:
-                raise TraceError(n, f"hart {hart}'s block closed twice", line)
-            if info["events"] != count:
-                trace["warnings"].append(f"line {n}: hart {hart}: {count} events said, "
-                                         f"{info['events']} came")
-            info["lost"], info["closed"], block = lost, True, None
-            continue
-        m = END.match(body)
-        if m:
-            trace["end"] = {"events": int(m.group(1)), "lost": int(m.group(2))}
-            trace["complete"] = True
-            continue
-        e = read_event(n, line)
-        info = trace["per_hart"].setdefault(e.hart, {"events": 0, "lost": 0, "closed": False})
-        if info["closed"] or (block is not None and block != e.hart):
-            raise TraceError(n, f"an event of hart {e.hart} outside its block", line)
-        if info["events"] and e.time < trace["events"][-1].time:
-            raise TraceError(n, f"hart {e.hart}'s time goes back "
-                             f"(from {trace['events'][-1].time:x})", line)
-        info["events"] += 1
-        trace["events"].append(e)
-        block = e.hart
+    found = [(n, line.replace("\r", "").rstrip()) for n, line in enumerate(lines, 1)
+             if line.replace("\r", "").startswith(PREFIX)]
     if not found:
         return None
+    block = None
+    for k, (n, line) in enumerate(found):
+        try:
+            block = read_line(trace, n, line, block)
+        except TraceError:
+            # The last line of a dump that was cut off (QEMU killed) may be cut too.
+            if k == len(found) - 1 and trace["version"] is not None and not trace["complete"]:
+                trace["warnings"].append(f"line {n}: cut off in the middle, dropped: {line!r}")
+                break
+            raise
     trace["lost"] = sum(info["lost"] for info in trace["per_hart"].values())
     if trace["end"] and (trace["end"]["events"], trace["end"]["lost"]) != \
             (len(trace["events"]), trace["lost"]):
@@ -133,6 +94,57 @@ def parse(lines):
     # Merged by time; sorted() is stable, so each hart's events keep their order.
     trace["events"] = sorted(trace["events"], key=lambda e: e.time)
     return trace
+
+
+def read_line(trace, n, line, block):
+    """Takes one trace line into trace. Returns the hart whose block is
+    open after it (None between blocks)."""
+    body = line[len(PREFIX):]
+    if trace["complete"]:
+        raise TraceError(n, "a trace line after the end line", line)
+    m = BEGIN.match(body)
+    if m:
+        if trace["version"] is not None:
+            raise TraceError(n, "a second begin line", line)
+        header = dict(kv.split("=", 1) for kv in m.group(2).split())
+        if int(m.group(1)) != VERSION:
+            raise TraceError(n, f"format v{m.group(1)}: this reads v{VERSION}", line)
+        for key in ("lab", "harts", "timebase"):
+            if not header.get(key, "").isdigit():
+                raise TraceError(n, f"the begin line needs {key}=<decimal number>", line)
+        trace.update(version=VERSION, header=header, lab=int(header["lab"]),
+                     harts=int(header["harts"]), timebase=int(header["timebase"]))
+        return None
+    if trace["version"] is None:
+        raise TraceError(n, "a trace line before the begin line", line)
+    m = HART_END.match(body)
+    if m:
+        hart, count, lost = (int(g) for g in m.groups())
+        if block is not None and block != hart:
+            raise TraceError(n, f"closes hart {hart}'s block, but hart {block}'s is open", line)
+        info = trace["per_hart"].setdefault(hart, {"events": 0, "lost": 0, "closed": False})
+        if info["closed"]:
+            raise TraceError(n, f"hart {hart}'s block closed twice", line)
+        if info["events"] != count:
+            trace["warnings"].append(f"line {n}: hart {hart}: {count} events said, "
+                                     f"{info['events']} came")
+        info["lost"], info["closed"] = lost, True
+        return None
+    m = END.match(body)
+    if m:
+        trace["end"] = {"events": int(m.group(1)), "lost": int(m.group(2))}
+        trace["complete"] = True
+        return None
+    e = read_event(n, line)
+    info = trace["per_hart"].setdefault(e.hart, {"events": 0, "lost": 0, "closed": False})
+    if info["closed"] or (block is not None and block != e.hart):
+        raise TraceError(n, f"an event of hart {e.hart} outside its block", line)
+    if info["events"] and e.time < trace["events"][-1].time:
+        raise TraceError(n, f"hart {e.hart}'s time goes back "
+                         f"(from {trace['events'][-1].time:x})", line)
+    info["events"] += 1
+    trace["events"].append(e)
+    return e.hart
 
 
 def read_event(n, line):
@@ -167,20 +179,24 @@ class Trace:
     """A parsed dump, read for the checks: events (time order), by_hart
     (each hart's in its order), lost and last (time) per hart, the boot
     hart (its `boot` event's), and horizon: up to when every hart's events
-    are all known (see the module's docstring)."""
+    are all known (see the module's docstring). whole: the dump is whole;
+    if not (cut off, or a hart's block missing), nothing is known of every
+    hart at once (horizon -1), and a block not closed ends at its last event."""
 
-    def __init__(self, parsed):
-        self.parsed, self.events = parsed, parsed["events"]
+    def __init__(self, parsed, whole=True):
+        self.parsed, self.events, self.whole = parsed, parsed["events"], whole
         self.by_hart = collections.defaultdict(list)
         for e in self.events:
             self.by_hart[e.hart].append(e)
-        self.lost = {h: info["lost"] for h, info in parsed["per_hart"].items()}
+        # A block cut short is known as far as a hart's that lost events.
+        self.lost = {h: info["lost"] if info["closed"] else max(1, info["lost"])
+                     for h, info in parsed["per_hart"].items()}
         self.last = {h: evs[-1].time for h, evs in self.by_hart.items()}
         boot = [e.hart for e in self.events if e.name == "boot"]
         self.boot = boot[0] if boot else None
         ends = [self.last[h] for h in self.by_hart if self.lost.get(h)]
         ends += [e.time for e in self.events if e.name == "poweroff"]
-        self.horizon = min(ends, default=INF)
+        self.horizon = min(ends, default=INF) if whole else -1
 
     def known_until(self, hart):
         """Up to when this hart's record is whole (lock takings aside)."""
@@ -198,7 +214,12 @@ def problem_with_dump(parsed, lines, case):
     if parsed["version"] is None:
         return "a 'trace: begin v1 ...' line", []
     if not parsed["complete"]:
-        return "a whole dump, ending in 'trace: end events=N lost=M'; it was cut off", []
+        came = ", ".join(f"hart {h} {info['events']} events"
+                         + (f" ({info['lost']} lost)" if info["lost"] else "")
+                         + ("" if info["closed"] else " (cut)")
+                         for h, info in parsed["per_hart"].items())
+        return ("a whole dump, ending in 'trace: end events=N lost=M'; it was cut off"
+                + (f" after {came}" if came else "")), []
     begin = next(i for i, l in enumerate(lines) if l.startswith(PREFIX + "begin"))
     if parsed["lab"] != case.lab:
         return f"lab={case.lab} in the begin line, got lab={parsed['lab']}", [begin]
@@ -239,35 +260,44 @@ def online_harts(lines):
 
 
 def load(result):
-    """(Trace, None) for the result's console, or (None, why not): the
-    dump is parsed once per result."""
+    """(Trace, why) for the result's console, parsed once per result: why
+    is None for a whole dump, else (why it is not whole, console indexes to
+    mark); Trace is None if there is nothing to read (no dump, a line out
+    of the format), else what came (whole or not)."""
     if "_trace" not in result.__dict__:
         try:
             parsed = parse(result.lines)
         except TraceError as e:
             result._trace = (None, (f"a dump in format v1; {e}", [e.line - 1]))
         else:
-            if parsed is None:
-                result._trace = (None, ("a trace dump ('trace: ' lines) after the power-off; "
-                                        "there is none", []))
+            if parsed is None or parsed["version"] is None:
+                result._trace = (None, ("a trace dump ('trace: begin v1 ...' and its lines) "
+                                        "after the power-off; there is none", []))
             else:
                 why = problem_with_dump(parsed, result.lines, result.case)
-                result._trace = (Trace(parsed), None) if why is None else (None, why)
+                result._trace = (Trace(parsed, whole=why is None), why)
     return result._trace
 
 
-def TraceCheck(name, fn, points=0):
+def TraceCheck(name, fn, points=0, partial=False):
     """A check of the trace: fn(trace, case) returns (ok, message, the
-    events that prove a failure). It sees the whole console (check.trace),
-    and fails without judging if the dump is not whole (trace-dump says why)."""
+    events that prove a failure). It sees the whole console (check.trace).
+    If the dump is not whole (trace-dump says why), it fails; with partial,
+    fn judges what came first (a per-hart order holds on each hart whose
+    events came), so that the failure names a fault it found there."""
     def judge(r):
         trace, why = load(r)
-        if trace is None:
+        if why is not None and fn is not dump_whole:
+            why = ("a whole trace dump to judge (trace-dump): " + why[0], why[1])
+        if trace is None or (why is not None and not partial):
             message, bad = why
-            if fn is not dump_whole:
-                message = "a whole trace dump to judge (trace-dump): " + message
             return False, message, gradelib.show(r.lines, bad=bad, tail=not bad)
         ok, message, events = fn(trace, r.case)
+        if ok and why is not None:
+            message, bad = why
+            return False, message, gradelib.show(r.lines, bad=bad, tail=not bad)
+        if why is not None:
+            message += f" (in the part of the dump that came: {why[0]})"
         bad = [e.line - 1 for e in events]
         return ok, message, ([] if ok else gradelib.show(r.lines, bad=bad, tail=not bad))
     check = gradelib.Check(name, points, judge)
@@ -513,9 +543,9 @@ def hart_start_order(trace, case):
 def trace_checks(lab):
     """The trace checks of a lab's trace case (labs 3-5)."""
     checks = [TraceCheck("trace-dump", dump_whole),
-              TraceCheck("parked-wakes-for-ipi", parked_wakes)]
+              TraceCheck("parked-wakes-for-ipi", parked_wakes, partial=True)]
     if lab >= 4:
-        checks += [TraceCheck("locks-exclusive", locks_exclusive),
+        checks += [TraceCheck("locks-exclusive", locks_exclusive, partial=True),
                    TraceCheck("barrier-waits", barrier_waits),
                    TraceCheck("trace-rendezvous", rendezvous_order)]
     if lab >= 5:
