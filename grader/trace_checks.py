@@ -17,10 +17,12 @@ Lost events. A hart's `lost` counts events it did not record: the lock
 takings past the first TRACE_LOCK_TAKES of each lock (each skipped whole,
 wait, acquired and release together, so the pairing still works) and, if
 its buffer filled, every event after its last recorded one. The dump does
-not say which, so a hart with lost > 0 is taken to be known only up to its
-last recorded event. A check that compares harts judges only up to the
-horizon: the earliest such last event (and the power-off, after which the
-dump stops the recording), and says so when it leaves events out.
+not say which. Every hart's buffer holds as many events, so one that
+recorded fewer events than another did not fill; a hart that lost events
+and recorded the most may have, and is known only up to its last recorded
+event. A check that compares harts judges only up to the horizon: the
+earliest such last event (and the power-off, after which the dump stops
+the recording), and says so when it leaves events out.
 
 parse() reads the dump. It returns what grader/trace.py's parse() returns
 (the same dict and Event tuples), so that these checks can use that one
@@ -177,30 +179,36 @@ def describe(e):
 
 class Trace:
     """A parsed dump, read for the checks: events (time order), by_hart
-    (each hart's in its order), lost and last (time) per hart, the boot
-    hart (its `boot` event's), and horizon: up to when every hart's events
-    are all known (see the module's docstring). whole: the dump is whole;
-    if not (cut off, or a hart's block missing), nothing is known of every
-    hart at once (horizon -1), and a block not closed ends at its last event."""
+    (each hart's in its order), lost and last (time) per hart, cut (the
+    harts whose record may end before the dump), the boot hart (its `boot`
+    event's), and horizon: up to when every hart's events are all known
+    (see the module's docstring). whole: the dump is whole; if not (cut off,
+    or a hart's block missing), nothing is known of every hart at once
+    (horizon -1), and a block not closed ends at its last event."""
 
     def __init__(self, parsed, whole=True):
         self.parsed, self.events, self.whole = parsed, parsed["events"], whole
         self.by_hart = collections.defaultdict(list)
         for e in self.events:
             self.by_hart[e.hart].append(e)
-        # A block cut short is known as far as a hart's that lost events.
-        self.lost = {h: info["lost"] if info["closed"] else max(1, info["lost"])
-                     for h, info in parsed["per_hart"].items()}
+        harts = parsed["per_hart"]
+        self.lost = {h: info["lost"] for h, info in harts.items()}
         self.last = {h: evs[-1].time for h, evs in self.by_hart.items()}
+        # Whose record may end before the dump: a buffer that may have
+        # filled (it lost events, and no hart recorded more: all buffers
+        # are the same size), or a block cut short.
+        most = max((info["events"] for info in harts.values()), default=0)
+        self.cut = {h for h, info in harts.items() if h in self.by_hart and
+                    ((info["lost"] and info["events"] == most) or not info["closed"])}
         boot = [e.hart for e in self.events if e.name == "boot"]
         self.boot = boot[0] if boot else None
-        ends = [self.last[h] for h in self.by_hart if self.lost.get(h)]
+        ends = [self.last[h] for h in self.cut]
         ends += [e.time for e in self.events if e.name == "poweroff"]
         self.horizon = min(ends, default=INF) if whole else -1
 
     def known_until(self, hart):
         """Up to when this hart's record is whole (lock takings aside)."""
-        return self.last[hart] if self.lost.get(hart) else INF
+        return self.last[hart] if hart in self.cut else INF
 
     def after_horizon(self):
         """A note for a message: the events after the horizon were not judged."""
@@ -365,8 +373,8 @@ def parked_wakes(trace, case):
 def locks_exclusive(trace, case):
     """locks-exclusive: for each lock (its address), no two harts' [lock-
     acquired, lock-release] intervals overlap in time. A hart's last taking
-    with no release holds the lock to the dump, or, if the hart lost events,
-    at least to its last one. Skipped takings are skipped whole."""
+    with no release holds the lock to the dump, or, if the hart's record may
+    end early, at least to its last event. Skipped takings are skipped whole."""
     faults, held = [], collections.defaultdict(list)  # lock address -> [(from, to, acquired, release)]
     for hart, evs in trace.by_hart.items():
         holding = {}
@@ -474,7 +482,7 @@ def rendezvous_order(trace, case):
         if enters:
             return False, f"the boot hart's release before any guest-enter; {describe(enters[0])} " \
                           "and no release", [enters[0]]
-        if trace.boot is not None and trace.lost.get(trace.boot):
+        if trace.boot in trace.cut:
             return True, "", []  # its record may end before it: not judged
         return False, "a release event on the boot hart (the rendezvous is over)", []
     release = released[0]
@@ -507,8 +515,12 @@ def hart_start_order(trace, case):
     boot) follows a vcpu-start of that vCPU, on any hart, that no earlier
     guest-enter used; and each vcpu-start gets one guest-enter before the
     next vcpu-start of that vCPU or the dump (unless the target hart's
-    record ends before: it lost events)."""
+    record may end before)."""
     faults = []
+
+    def known(hart):
+        """Up to when the target hart's guest-enter would be recorded."""
+        return trace.known_until(hart) if hart in trace.by_hart else -1
     by_vcpu = collections.defaultdict(list)
     for e in trace.events:
         if e.name in ("vcpu-start", "guest-enter"):
@@ -518,7 +530,8 @@ def hart_start_order(trace, case):
         # A start before an enter of the same tick: the start is recorded first.
         for e in sorted(evs, key=lambda e: (e.time, e.name != "vcpu-start")):
             if e.name == "vcpu-start":
-                if pending is not None:
+                # Unless the target hart's record may end before this start.
+                if pending is not None and known(pending.args[1]) >= e.time:
                     faults.append((pending, f"a guest-enter for each vcpu-start; "
                                             f"{describe(pending)} got none before "
                                             f"{describe(e)}", [pending, e]))
@@ -527,14 +540,12 @@ def hart_start_order(trace, case):
                 pending = None
             elif not booted:
                 booted = True  # vCPU 0's boot: no hart_start
-            else:
+            elif e.time <= trace.horizon:  # later, its start may be unrecorded
                 faults.append((e, f"each guest-enter after a vcpu-start of its vCPU not used "
                                   f"yet; {describe(e)} has none", [e]))
-        if pending is not None:
-            target = pending.args[1]
-            if target in trace.by_hart and trace.known_until(target) == INF:
-                faults.append((pending, f"a guest-enter for each vcpu-start; {describe(pending)} "
-                                        "got none before the dump", [pending]))
+        if pending is not None and known(pending.args[1]) == INF:
+            faults.append((pending, f"a guest-enter for each vcpu-start; {describe(pending)} "
+                                    "got none before the dump", [pending]))
     return first(faults)
 
 
