@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Host tests of grader/trace.py: the trace dump's parser, the spans, the SVG
+timeline and the Chrome trace-event JSON, on consoles made up here from
+grader/trace-format.md.
+
+    python3 grader/test_trace.py
+
+Runs no QEMU and no make. Prints PASS or FAIL per test, then
+"trace-test: N passed, N failed"; exit status 0 when none failed.
+Python 3 standard library only.
+"""
+import contextlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gradelib  # noqa: E402
+import trace  # noqa: E402  (this directory's trace.py, not the standard library's)
+
+SVG = "{http://www.w3.org/2000/svg}"
+TIMEBASE = 10_000_000  # 10 MHz: a tick is 0.1 us
+OPENSBI = ["", "OpenSBI v1.1", "Platform HART Count       : 4", "Boot HART ID              : 0"]
+
+
+def check(got, want):
+    assert got == want, f"got {got!r}, want {want!r}"
+
+
+def dump(blocks, lab=4, lost=None, end=True, harts=None):
+    """A dump's lines as the hypervisor prints them: blocks {hartid: [(time,
+    event, arg0, arg1)]}, ints printed in hex, strs as they are."""
+    lost = lost or {}
+    lines = [f"trace: begin v1 lab={lab} harts={len(blocks) if harts is None else harts} "
+             f"timebase={TIMEBASE}"]
+    for hart, events in blocks.items():
+        for t, name, a0, a1 in events:
+            lines.append(f"trace: {hart} {t:x} {name} {hexa(a0)} {hexa(a1)}")
+        lines.append(f"trace: hart {hart} events {len(events)} lost {lost.get(hart, 0)}")
+    if end:
+        total = sum(len(e) for e in blocks.values())
+        lines.append(f"trace: end events={total} lost={sum(lost.values())}")
+    return lines
+
+
+def hexa(value):
+    return f"{value:x}" if isinstance(value, int) else value
+
+
+def console(lines, noise_every=3, cr=True):
+    """A console around a dump: OpenSBI's banner before it, the hypervisor's
+    and the guest's lines between its lines, "\\r" at each line's end (as
+    QEMU's console has them)."""
+    out = OPENSBI + ["hyp: RISC-V hypervisor lab 04, booted on hart 0", "guest: hello"]
+    for i, line in enumerate(lines):
+        out.append(line)
+        if noise_every and i % noise_every == 1:
+            out.append(f"guest: line {i} of the guest, trace: not at the start")
+    out.append("hyp: exits by cause        vcpu0")
+    return [line + "\r" if cr else line for line in out]
+
+
+# A small lab 04 run on 2 harts. Hart 0 boots, creates the VM, starts hart
+# 1 with an IPI, takes the vm lock (waiting for it a little), runs its vCPU
+# with two exits, and powers off. Hart 1 comes online from the firmware,
+# parks, is woken by the IPI, adds its vCPU, and runs it.
+SMALL = {
+    0: [(1000, "boot", 0, 0), (1100, "vm-create", 2, 0), (1200, "ipi-send", 1, 0),
+        (1300, "lock-wait", "vm", 0x802500c0), (1340, "lock-acquired", "vm", 0x802500c0),
+        (1400, "lock-release", "vm", 0x802500c0), (1500, "release", 2, 0),
+        (1600, "guest-enter", 0, 0), (2000, "exit", "sbi-time", 0), (2010, "resume", 0, 0),
+        (2500, "exit", "sbi-srst", 0), (2520, "poweroff", 0, 0)],
+    1: [(1050, "online", 1, 0), (1060, "park", 0, 0), (1230, "wake", 1, 0),
+        (1240, "ipi-recv", 0, 0), (1250, "vcpu-add", 1, 0), (1700, "guest-enter", 1, 0)],
+}
+
+
+def small():
+    return trace.parse(console(dump(SMALL)))
+
+
+def test_parse_header_events_and_counts():
+    t = small()
+    check((t["version"], t["lab"], t["harts"], t["timebase"]), (1, 4, 2, TIMEBASE))
+    check(t["complete"], True)
+    check(t["warnings"], [])
+    check(len(t["events"]), 18)
+    check(t["per_hart"], {0: {"events": 12, "lost": 0, "closed": True},
+                          1: {"events": 6, "lost": 0, "closed": True}})
+    check(t["lost"], 0)
+    check(t["end"], {"events": 18, "lost": 0})
+    check(t["causes"], ["sbi-time", "sbi-srst"])
+    # Merged by time: hart 1's online (1050) between hart 0's boot and vm-create.
+    check([(e.hart, e.time, e.name) for e in t["events"][:4]],
+          [(0, 1000, "boot"), (1, 1050, "online"), (1, 1060, "park"), (0, 1100, "vm-create")])
+    lock = next(e for e in t["events"] if e.name == "lock-wait")
+    check(lock.args, ("vm", 0x802500c0))
+    check(next(e for e in t["events"] if e.name == "exit").args, ("sbi-time", 0))
+    check(next(e for e in t["events"] if e.name == "ipi-send").args, (1, 0))
+
+
+def test_parse_skips_other_lines_and_cr():
+    """The same dump, bare, with "\\r" or with other console lines between,
+    parses to the same events; line numbers are the console's."""
+    bare = trace.parse(dump(SMALL))
+    noisy = trace.parse(console(dump(SMALL), noise_every=1))
+    as_text = trace.parse("\r\n".join(console(dump(SMALL), cr=False)))
+    strip = [(e.hart, e.time, e.name, e.args) for e in bare["events"]]
+    check([(e.hart, e.time, e.name, e.args) for e in noisy["events"]], strip)
+    check([(e.hart, e.time, e.name, e.args) for e in as_text["events"]], strip)
+    check(bare["events"][0].line, 2)
+    lines = console(dump(SMALL), noise_every=1)
+    first = noisy["events"][0]
+    check(lines[first.line - 1].rstrip("\r"), "trace: 0 3e8 boot 0 0")
+
+
+def test_no_trace_is_none():
+    check(trace.parse(OPENSBI + ["hyp: guest powered off"]), None)
+    check(trace.parse([]), None)
+    # "trace:" inside a line is not a trace line.
+    check(trace.parse(["guest: trace: 0 3e8 boot 0 0"]), None)
+
+
+def test_states_one_hart():
+    """Lab 03 on 1 hart: boot, into the guest, exits, poweroff."""
+    t = trace.parse(console(dump({0: [
+        (100, "boot", 0, 0), (150, "guest-enter", 0, 0), (300, "exit", "sbi-time", 0),
+        (320, "resume", 0, 0), (500, "exit", "timer-interrupt", 0), (505, "resume", 0, 0),
+        (900, "exit", "sbi-srst", 0), (930, "poweroff", 0, 0)]}, lab=3)))
+    sp = trace.spans(t)
+    check((sp["start"], sp["end"]), (100, 930))
+    check(sp["states"][0], [
+        (100, 150, "hypervisor", "hypervisor"), (150, 300, "guest", "guest (vCPU 0)"),
+        (300, 320, "hypervisor", "hypervisor"), (320, 500, "guest", "guest (vCPU 0)"),
+        (500, 505, "hypervisor", "hypervisor"), (505, 900, "guest", "guest (vCPU 0)"),
+        (900, 930, "hypervisor", "hypervisor")])
+    check(sp["arrows"], [])
+    check(sp["holds"], {0: []})
+
+
+def test_states_two_harts():
+    sp = trace.spans(small())
+    check(sp["states"][0], [
+        (1000, 1300, "hypervisor", "hypervisor"), (1300, 1340, "spinning", "spinning on vm"),
+        (1340, 1600, "hypervisor", "hypervisor"), (1600, 2000, "guest", "guest (vCPU 0)"),
+        (2000, 2010, "hypervisor", "hypervisor"), (2010, 2500, "guest", "guest (vCPU 0)"),
+        (2500, 2520, "hypervisor", "hypervisor")])
+    # Hart 1: in the firmware until it came online; its vCPU runs to the end.
+    check(sp["states"][1], [
+        (1000, 1050, "firmware", "firmware (not started yet)"),
+        (1050, 1060, "hypervisor", "hypervisor"), (1060, 1230, "parked", "parked"),
+        (1230, 1700, "hypervisor", "hypervisor"), (1700, 2520, "guest", "guest (vCPU 1)")])
+    check(sp["holds"][0], [(1340, 1400, "vm", 0)])
+    check(sp["arrows"], [(0, 1200, 1, 1240, "ipi")])
+
+
+def test_lock_held_across_a_park():
+    """A lock taken, then a park and a wake, then its release: the hold is
+    one bar over three states; a second lock taken meanwhile goes to slot 1,
+    and one taken after the first's release reuses slot 0."""
+    t = trace.parse(dump({2: [
+        (10, "boot", 0, 0), (20, "lock-wait", "console", 0x80001000),
+        (25, "lock-acquired", "console", 0x80001000), (30, "park", 0, 0), (80, "wake", 0, 0),
+        (90, "lock-wait", "vm", 0x80002000), (95, "lock-acquired", "vm", 0x80002000),
+        (100, "lock-release", "console", 0x80001000), (110, "lock-wait", "hsm", 0x80003000),
+        (110, "lock-acquired", "hsm", 0x80003000), (120, "lock-release", "hsm", 0x80003000),
+        (130, "lock-release", "vm", 0x80002000), (140, "poweroff", 0, 0)]}))
+    sp = trace.spans(t)
+    check(sp["states"][2], [
+        (10, 20, "hypervisor", "hypervisor"), (20, 25, "spinning", "spinning on console"),
+        (25, 30, "hypervisor", "hypervisor"), (30, 80, "parked", "parked"),
+        (80, 90, "hypervisor", "hypervisor"), (90, 95, "spinning", "spinning on vm"),
+        (95, 140, "hypervisor", "hypervisor")])
+    check(sp["holds"][2], [(25, 100, "console", 0), (95, 130, "vm", 1), (110, 120, "hsm", 0)])
+
+
+def test_nested_states():
+    """Parked inside a suspend returns to suspended at the wake; a state whose
+    end never came ends with the one around it; two spans in a row with the
+    same label are one."""
+    t = trace.parse(dump({1: [
+        (0, "online", 1, 0), (10, "guest-enter", 1, 0), (20, "exit", "sbi-hsm", 1),
+        (30, "suspend", 1, 0), (40, "park", 0, 0), (50, "wake", 0, 0), (50, "park", 0, 0),
+        (60, "wake", 1, 0), (70, "park", 0, 0), (75, "suspend-end", 1, 0),
+        (80, "resume", 1, 0), (90, "exit", "sbi-srst", 1), (95, "poweroff", 0, 0)]}))
+    check(trace.spans(t)["states"][1], [
+        (0, 10, "hypervisor", "hypervisor"), (10, 20, "guest", "guest (vCPU 1)"),
+        (20, 30, "hypervisor", "hypervisor"), (30, 40, "suspended", "suspended (vCPU 1)"),
+        (40, 60, "parked", "parked"), (60, 70, "suspended", "suspended (vCPU 1)"),
+        (70, 75, "parked", "parked"), (75, 80, "hypervisor", "hypervisor"),
+        (80, 90, "guest", "guest (vCPU 1)"), (90, 95, "hypervisor", "hypervisor")])
+
+
+def test_arrows():
+    """An IPI goes to the target's first ipi-recv at or after the send (two
+    sends before it share it), or else to a wake with arg0 = 1; a send that
+    nothing received has no arrow; vcpu-start goes to the vCPU's next
+    guest-enter, on whichever hart."""
+    t = trace.parse(dump({
+        0: [(10, "boot", 0, 0), (20, "ipi-send", 1, 0), (22, "ipi-send", 1, 0),
+            (40, "ipi-send", 2, 0), (50, "ipi-send", 3, 0), (60, "vcpu-start", 2, 3),
+            (61, "vcpu-start", 5, 3)],
+        1: [(5, "ipi-recv", 0, 0), (30, "ipi-recv", 0, 0), (35, "ipi-recv", 0, 0)],
+        2: [(41, "wake", 0, 0), (45, "wake", 1, 0)],
+        3: [(70, "guest-enter", 2, 0)]}))
+    sp = trace.spans(t)
+    check(sp["arrows"], [(0, 20, 1, 30, "ipi"), (0, 22, 1, 30, "ipi"), (0, 40, 2, 45, "ipi"),
+                         (0, 60, 3, 70, "hart_start")])
+    check([(e.name, e.args) for e in sp["unmatched"]], [("ipi-send", (3, 0)),
+                                                         ("vcpu-start", (5, 3))])
+
+
+def test_eight_harts_thousands_of_events():
+    t = trace.parse(console(dump(busy(8, 400)), noise_every=50))
+    check(len(trace.hart_ids(t)), 8)
+    check(len(t["events"]), sum(len(e) for e in busy(8, 400).values()))
+    assert len(t["events"]) > 3000, len(t["events"])
+    check(t["warnings"], [])
+    sp = trace.spans(t)
+    for hart, states in sp["states"].items():
+        # The lane covers the trace from its first to its last event, no gap.
+        check(states[0][0], sp["start"])
+        check(states[-1][1], sp["end"])
+        for a, b in zip(states, states[1:]):
+            check(a[1], b[0])
+            assert a[3] != b[3], (hart, a, b)
+    assert len(sp["arrows"]) > 50, len(sp["arrows"])
+
+
+def busy(harts, rounds, seed=18):
+    """A made-up lab 05 run: every hart boots or comes online, parks until
+    hart 0's IPI, then loops: into its guest, an exit, sometimes a spin on a
+    lock (with an IPI to another hart), back. Random but reproducible."""
+    rng = random.Random(seed)
+    blocks = {h: [] for h in range(harts)}
+    blocks[0].append((1000, "boot", 0, 0))
+    blocks[0].append((1100, "vm-create", harts, 0))
+    for h in range(1, harts):
+        blocks[h] += [(1000 + 50 * h, "online", h, 0), (1010 + 50 * h, "park", 0, 0)]
+        blocks[0].append((1200 + 10 * h, "ipi-send", h, 0))
+        blocks[h] += [(1300 + 10 * h, "wake", 1, 0), (1302 + 10 * h, "ipi-recv", 0, 0)]
+    pending = {h: [] for h in range(harts)}  # IPIs sent to h: their times
+    for h in range(harts):
+        t = max(e[0] for e in blocks[h]) + 10
+        blocks[h].append((t, "guest-enter", h, 0))
+        for _ in range(rounds):
+            t += rng.randint(20, 400)
+            blocks[h].append((t, "exit", rng.choice(["sbi-time", "timer-interrupt",
+                                                     "sbi-ipi"]), h))
+            if rng.random() < 0.3:
+                blocks[h] += [(t + 2, "lock-wait", "vm", 0x802500c0),
+                              (t + 2 + rng.randint(0, 30), "lock-acquired", "vm", 0x802500c0)]
+                t = blocks[h][-1][0] + 5
+                target = rng.randrange(harts)
+                blocks[h] += [(t, "ipi-send", target, 0), (t + 3, "lock-release", "vm", 0x802500c0)]
+                pending[target].append(t)
+                t += 3
+            t += rng.randint(1, 10)
+            blocks[h].append((t, "resume", h, 0))
+    # Each hart receives what was sent to it a little later: an ipi-recv
+    # between two of its events (order kept by sorting on time).
+    for h, sends in pending.items():
+        for s in sends:
+            blocks[h].append((s + 1, "ipi-recv", 0, 0))
+        blocks[h].sort(key=lambda e: e[0])
+    end = max(e[0] for events in blocks.values() for e in events) + 10
+    blocks[0] += [(end, "exit", "sbi-srst", 0), (end + 5, "poweroff", 0, 0)]
+    return blocks
+
+
+if __name__ == "__main__":
+    sys.exit(gradelib.run_selftests(globals(), "trace-test"))
