@@ -29,10 +29,10 @@ PREFIX = "trace: "
 VERSION = 1
 
 # One event, as parse() returns it. args: (arg0, arg1), ints, except the
-# words: the lock events' arg0 (the lock's name), exit's arg0 (its cause, such
-# as sbi-time), and an unknown event's arguments that are not hex (kept as
-# they were printed). line: its console line
-# number (1-based), to find it in the log.
+# words: the lock events' arg0 (the lock's name), exit's arg0 (its cause,
+# such as sbi-time), and an unknown event's arguments that are not hex (kept
+# as they were printed). line: its console line number (1-based), to find
+# it in the log.
 Event = collections.namedtuple("Event", "hart time name args line")
 
 # The events of the format (grader/trace-format.md). Any other name is kept
@@ -76,8 +76,8 @@ def parse(lines):
 
     The dict: version, lab, harts (as the begin line says), timebase (Hz),
     header (every key=value of the begin line), causes (the exit causes
-    in the order they first came), events (Event tuples, merged in time order: a stable
-    sort, so one hart's events keep their order), per_hart ({hartid:
+    in the order they first came), events (Event tuples, merged in time
+    order: a stable sort, so one hart's events keep their order), per_hart ({hartid:
     {"events": n, "lost": m, "closed": its `hart N events` line came}}),
     lost (their sum), complete (the end line came), end ({"events",
     "lost"} from the end line, or None), warnings (what a reader should
@@ -135,10 +135,12 @@ def read_line(trace, n, body, block, last_time):
         return None
     m = END.match(body)
     if m:
+        if block is not None:
+            raise TraceError(n, f"the end line, but hart {block}'s block is open", PREFIX + body)
         trace["end"] = {"events": int(m.group(1)), "lost": int(m.group(2))}
         trace["complete"] = True
         return None
-    event = read_event(trace, n, body)
+    event = read_event(n, body)
     info = trace["per_hart"].get(event.hart)
     if info and info["closed"]:
         raise TraceError(n, f"an event of hart {event.hart} after its block closed",
@@ -171,7 +173,7 @@ def read_begin(trace, n, body, m):
     return None
 
 
-def read_event(trace, n, body):
+def read_event(n, body):
     """An event line, '<hartid> <time> <event> <arg0> <arg1>', as an Event."""
     fields = body.split()
     if len(fields) != 5:
@@ -314,7 +316,9 @@ def hart_states(events, start, horizon):
         if e.name in OPENS:
             state = OPENS[e.name]
             lock = e.args[0] if state == "spinning" else None
-            close(stack, state, lock)  # parked twice, resume without exit: the old one ends
+            if state == "guest":
+                del stack[:]  # in the guest, the hart is nothing else
+            close(stack, state, lock)  # parked twice: the old one ends
             stack.append((state, label(state, e), lock))
         elif e.name in CLOSES:
             state = CLOSES[e.name]
@@ -392,4 +396,413 @@ def find_arrows(events):
         else:
             unmatched.append(e)
     return arrows, unmatched
+
+
+# ---- times, for people ----
+
+def ms(trace, t, start):
+    """Ticks of the time CSR since start, in milliseconds."""
+    return (t - start) * 1000 / trace["timebase"]
+
+
+def fmt_ms(value):
+    """A time in ms, to the tick (0.1 us at 10 MHz) without a tail of zeros."""
+    return f"{value:.4f}".rstrip("0").rstrip(".") if value else "0"
+
+
+def fmt_duration(trace, ticks):
+    """A duration: in us under a millisecond, in ms from there."""
+    value = ticks * 1000 / trace["timebase"]
+    return f"{fmt_ms(value * 1000)} us" if value < 1 else f"{fmt_ms(value)} ms"
+
+
+def summary(trace):
+    """The one line that says what the trace holds."""
+    events = trace["events"]
+    length = ms(trace, events[-1].time, events[0].time) if events else 0
+    return (f"trace: lab {trace['lab']}, {trace['harts']} harts, {len(events)} events, "
+            f"{trace['lost']} lost, {length:.2f} ms")
+
+
+# ---- the SVG timeline ----
+
+COLOURS = {
+    "firmware": "#dcdcdc", "hypervisor": "#f5a55a", "guest": "#6ab04c", "parked": "#a9cce3",
+    "spinning": "#e03c31", "suspended": "#c39bd3", "unknown": "url(#unknown)",
+}
+MEANING = {
+    "firmware": "in the firmware (not started yet)", "hypervisor": "in the hypervisor",
+    "guest": "running its vCPU (in the guest)", "parked": "parked (asleep in wfi)",
+    "spinning": "spinning on a lock", "suspended": "asleep for its suspended vCPU",
+    "unknown": "unknown (events lost, or the dump cut off)",
+}
+ARROW_COLOURS = {"ipi": "#1f5fbf", "hart_start": "#c0168c"}
+ARROW_MEANING = {"ipi": "IPI (ipi-send to its receive)",
+                 "hart_start": "hart_start (vcpu-start to guest-enter)"}
+# A held lock is a dark bar over the lane, one colour per lock name.
+LOCK_COLOURS = ["#222222", "#7b3f00", "#0b4f6c", "#5b2c6f", "#1b5e20", "#7a1f1f"]
+EXIT_COLOUR = "#444444"
+# The events drawn as labelled marks above their lane, with any event this
+# does not know (a student's own) and any IPI or vcpu-start with no arrow
+# (never received). Exits are ticks under the lane; the other events show
+# as states, held locks and arrows.
+MARKED = {"boot", "online", "vm-create", "vcpu-add", "release", "hart-stop", "poweroff",
+          "barrier-arrive", "barrier-leave"}
+
+PLOT_W = 1100   # px, the time axis
+LEFT = 64       # px, room for "hart N"
+RIGHT = 24
+TOP = 70        # px, the title and the time axis
+PITCH = 52      # px from one lane to the next
+BAR_Y = 16      # the state bar's top in its lane (marks' labels above it)
+BAR_H = 24
+HOLD_H = 7      # a held lock's bar; slots 0, 1, 2 fit in the state bar
+MIN_PX = 1.0    # narrower spans are pooled per pixel column
+MAX_LISTED = 8  # events named in one pooled tooltip
+
+
+def to_svg(trace):
+    """The timeline as an SVG document (a str): a lane per hart, time to the
+    right from the first event, in ms. States are coloured bars, held locks
+    thin dark bars over them, IPIs and hart_start arrows between lanes,
+    exits ticks under a lane, other events labelled marks above it. Every
+    bar, tick, mark and arrow has a tooltip (<title>). Spans narrower than a
+    pixel are pooled, so that thousands of events stay readable, but a state
+    that a lane was in is always drawn somewhere in that lane."""
+    sp = spans(trace)
+    start, end = sp["start"], sp["end"]
+    harts = hart_ids(trace)
+    scale = PLOT_W / max(end - start, 1)
+
+    def x(t):
+        return LEFT + (t - start) * scale
+
+    locks = sorted({lock for holds in sp["holds"].values() for _, _, lock, _ in holds})
+    lock_colour = {lock: LOCK_COLOURS[i % len(LOCK_COLOURS)] for i, lock in enumerate(locks)}
+    lanes_bottom = TOP + PITCH * len(harts)
+    body = time_axis(trace, start, end, lanes_bottom)
+    for i, hart in enumerate(harts):
+        y = TOP + PITCH * i
+        body += lane(trace, hart, y, x, sp, lock_colour)
+    lane_y = {hart: TOP + PITCH * i + BAR_Y + BAR_H / 2 for i, hart in enumerate(harts)}
+    body += arrows_svg(trace, sp, x, lane_y)
+    legend, legend_h = legend_svg(lock_colour, lanes_bottom + 14)
+    width, height = LEFT + PLOT_W + RIGHT, lanes_bottom + 14 + legend_h
+    heading = f"lab {trace['lab']} trace: " + summary(trace).split(", ", 1)[1]
+    notes = [f"time in ms from the first event (time = 0x{start:x}, "
+             f"timebase {trace['timebase']} Hz)"]
+    if not trace["complete"]:
+        notes.append(f"cut off: no end line, {len(harts)} of {trace['harts']} harts came")
+    if trace["lost"]:
+        notes.append(f"{trace['lost']} events lost (a buffer was full)")
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
+           f'viewBox="0 0 {width} {height:.0f}" font-family="sans-serif" font-size="11">',
+           "<defs>",
+           '<pattern id="unknown" width="6" height="6" patternUnits="userSpaceOnUse" '
+           'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+           '<line x1="0" y1="0" x2="0" y2="6" stroke="#999999" stroke-width="2"/></pattern>']
+    for kind, colour in ARROW_COLOURS.items():
+        out.append(f'<marker id="head-{kind}" viewBox="0 0 8 8" refX="8" refY="4" '
+                   f'markerWidth="7" markerHeight="7" orient="auto">'
+                   f'<path d="M0,0 L8,4 L0,8 z" fill="{colour}"/></marker>')
+    out += ["</defs>",
+            f'<rect width="{width}" height="{height:.0f}" fill="#ffffff"/>',
+            text(10, 20, heading, size=15, weight="bold"),
+            text(10, 36, "; ".join(notes))]
+    out += body + legend + ["</svg>"]
+    return "\n".join(out) + "\n"
+
+
+def text(x, y, what, anchor=None, size=None, weight=None, fill=None, cls=None):
+    """An SVG text element; what is escaped."""
+    attrs = f'x="{x:.1f}" y="{y:.1f}"'
+    for name, value in (("text-anchor", anchor), ("font-size", size), ("font-weight", weight),
+                        ("fill", fill), ("class", cls)):
+        if value is not None:
+            attrs += f' {name}="{value}"'
+    return f"<text {attrs}>{xml_escape(str(what))}</text>"
+
+
+def title(what):
+    return f"<title>{xml_escape(what)}</title>"
+
+
+def time_axis(trace, start, end, bottom):
+    """Ticks at round times (1, 2 or 5 times a power of ten ms), with grid
+    lines down through the lanes."""
+    length = ms(trace, end, start)
+    step = nice_step(length / 10) if length > 0 else 1
+    out = ['<g class="axis">',
+           f'<line x1="{LEFT}" y1="{TOP - 8}" x2="{LEFT + PLOT_W}" y2="{TOP - 8}" '
+           'stroke="#000000"/>']
+    k = 0
+    while k * step <= length * (1 + 1e-9):
+        t = k * step
+        px = LEFT + PLOT_W * (t / length if length > 0 else 0)
+        out.append(f'<line x1="{px:.1f}" y1="{TOP - 12}" x2="{px:.1f}" y2="{bottom:.1f}" '
+                   'stroke="#e6e6e6"/>')
+        out.append(text(px, TOP - 15, f"{t:.10g}", anchor="middle", size=10))
+        k += 1
+    out.append(text(LEFT + PLOT_W + 6, TOP - 5, "ms", size=10))
+    out.append("</g>")
+    return out
+
+
+def nice_step(rough):
+    """The smallest of 1, 2, 5 times a power of ten that is at least rough."""
+    power = 10 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= rough * (1 - 1e-9))
+
+
+def pooled(items, x):
+    """The rectangles to draw for one row of spans, items (start, end, key,
+    label) in time order: a span at least MIN_PX wide is drawn as itself;
+    narrower ones are pooled per column of MIN_PX, and the pool is drawn in
+    the key that filled most of its time (pools in a row with the same key
+    make one rectangle). A key that some span had but no rectangle shows
+    then gets its longest span drawn at least MIN_PX wide, on top: a lane
+    never hides a state it was in. Returns [{"x0", "x1", "key", "items"}]."""
+    out, pool = [], None
+
+    def flush():
+        if not pool:
+            return
+        time = collections.Counter()
+        for s, e, key, _ in pool["items"]:
+            time[key] += e - s
+        key = time.most_common(1)[0][0]  # on a tie, the first
+        x1 = max(pool["x1"], pool["x0"] + MIN_PX)
+        last = out[-1] if out else None
+        if last and last["pooled"] and last["key"] == key and last["x1"] >= pool["x0"] - MIN_PX:
+            last["x1"], last["items"] = max(last["x1"], x1), last["items"] + pool["items"]
+        else:
+            out.append({"x0": pool["x0"], "x1": x1, "key": key, "items": pool["items"],
+                        "pooled": True})
+
+    for item in items:
+        x0, x1 = x(item[0]), x(item[1])
+        if x1 - x0 >= MIN_PX:
+            flush()
+            pool = None
+            out.append({"x0": x0, "x1": x1, "key": item[2], "items": [item], "pooled": False})
+            continue
+        column = int(x0 // MIN_PX)
+        if pool and pool["column"] != column:
+            flush()
+            pool = None
+        if pool is None:
+            pool = {"column": column, "x0": x0, "x1": x1, "items": []}
+        pool["x1"] = max(pool["x1"], x1)
+        pool["items"].append(item)
+    flush()
+    drawn = {r["key"] for r in out}
+    for key in dict.fromkeys(item[2] for item in items):
+        if key not in drawn:
+            longest = max((i for i in items if i[2] == key), key=lambda i: i[1] - i[0])
+            x0 = x(longest[0])
+            out.append({"x0": x0, "x1": max(x(longest[1]), x0 + MIN_PX), "key": key,
+                        "items": [longest], "pooled": False})
+    return out
+
+
+def rect_title(trace, hart, rect, start):
+    """A rectangle's tooltip: its span (what, how long, from when), or for a
+    pool, its time range and how its time was shared."""
+    items = rect["items"]
+    if len(items) == 1:
+        s, e, _, what = items[0]
+        return (f"hart {hart}: {what}, {fmt_duration(trace, e - s)} "
+                f"from {fmt_ms(ms(trace, s, start))} ms")
+    time = collections.Counter()
+    for s, e, _, what in items:
+        time[what] += e - s
+    total = sum(time.values()) or 1
+    shares = ", ".join(f"{what} {100 * t / total:.0f}%" for what, t in time.most_common())
+    return (f"hart {hart}: {len(items)} short spans, {fmt_ms(ms(trace, items[0][0], start))}"
+            f"-{fmt_ms(ms(trace, items[-1][1], start))} ms: {shares}")
+
+
+def lane(trace, hart, y, x, sp, lock_colour):
+    """One hart's lane, y its top: its label, its states, the locks it held,
+    its exits and its other events."""
+    bar = y + BAR_Y
+    return ([f'<g class="lane" id="hart-{hart}">',
+             text(8, bar + BAR_H / 2 + 4, f"hart {hart}", weight="bold", cls="lane-label")]
+            + state_bars(trace, hart, bar, x, sp)
+            + hold_bars(trace, hart, bar, x, sp, lock_colour)
+            + exit_ticks(trace, hart, bar, x, sp["start"])
+            + marks(trace, hart, bar, x, sp)
+            + ["</g>"])
+
+
+def state_bars(trace, hart, bar, x, sp):
+    """The states, coloured; a span wide enough for its label gets it
+    written in (but not the hypervisor's and the firmware's, the ground)."""
+    out = []
+    for r in pooled(sp["states"][hart], x):
+        w = r["x1"] - r["x0"]
+        out.append(f'<rect class="span {r["key"]}" x="{r["x0"]:.2f}" y="{bar}" width="{w:.2f}" '
+                   f'height="{BAR_H}" fill="{COLOURS[r["key"]]}">'
+                   f'{title(rect_title(trace, hart, r, sp["start"]))}</rect>')
+        what = r["items"][0][3]
+        if (len(r["items"]) == 1 and r["key"] not in ("hypervisor", "firmware")
+                and w > 6 * len(what) + 6):
+            out.append(text(r["x0"] + 3, bar + BAR_H - 5, what, size=10))
+    return out
+
+
+def hold_bars(trace, hart, bar, x, sp, lock_colour):
+    """The locks held: a thin bar each over the states, one row per slot
+    (a lock taken while holding another goes below it)."""
+    out = []
+    holds = sp["holds"][hart]
+    for slot in sorted({h[3] for h in holds}):
+        row = [(s, e, lock, f"holds {lock}") for s, e, lock, k in holds if k == slot]
+        y = bar + 1 + min(slot, 2) * (HOLD_H + 1)
+        for r in pooled(row, x):
+            w = r["x1"] - r["x0"]
+            out.append(f'<rect class="hold" x="{r["x0"]:.2f}" y="{y}" width="{w:.2f}" '
+                       f'height="{HOLD_H}" fill="{lock_colour[r["key"]]}">'
+                       f'{title(rect_title(trace, hart, r, sp["start"]))}</rect>')
+            if w > 5 * len(r["key"]) + 4:
+                out.append(text(r["x0"] + 2, y + HOLD_H - 1, r["key"], size=7, fill="#ffffff"))
+    return out
+
+
+def exit_ticks(trace, hart, bar, x, start):
+    """A tick under the lane per exit; exits in the same pixel column share
+    one, whose tooltip counts them by cause."""
+    out = []
+    exits = [e for e in trace["events"] if e.hart == hart and e.name == "exit"]
+    for column in by_column(exits, x):
+        px, at = x(column[0].time), fmt_ms(ms(trace, column[0].time, start))
+        causes = collections.Counter(e.args[0] for e in column)
+        listed = ", ".join(f"{c} x{n}" if n > 1 else c for c, n in causes.most_common())
+        what = f"exit ({listed})" if len(column) == 1 else f"{len(column)} exits ({listed})"
+        out.append(f'<line class="exit" x1="{px:.2f}" y1="{bar + BAR_H + 1}" x2="{px:.2f}" '
+                   f'y2="{bar + BAR_H + 7}" stroke="{EXIT_COLOUR}">'
+                   f'{title(f"hart {hart}: {what} at {at} ms")}</line>')
+    return out
+
+
+def marks(trace, hart, bar, x, sp):
+    """A labelled mark above the lane for each event in MARKED, each event
+    this does not know, and each IPI or vcpu-start that nothing received.
+    Marks in the same pixel column share one; a label that would run into
+    the one before it is left out (the mark and its tooltip stay)."""
+    out = []
+    unmatched = set(sp["unmatched"])
+    events = [e for e in trace["events"] if e.hart == hart and
+              (e.name in MARKED or e.name not in KNOWN or e in unmatched)]
+    label_end = 0
+    for column in by_column(events, x):
+        px, at = x(column[0].time), fmt_ms(ms(trace, column[0].time, sp["start"]))
+        said = [describe(e) for e in column]
+        if len(said) > MAX_LISTED:
+            said[MAX_LISTED:] = [f"and {len(said) - MAX_LISTED} more"]
+        out.append(f'<path class="mark" d="M{px - 3.5:.2f},{bar - 7} L{px + 3.5:.2f},{bar - 7} '
+                   f'L{px:.2f},{bar} z" fill="#000000">'
+                   f'{title(f"hart {hart} at {at} ms: " + "; ".join(said))}</path>')
+        name = column[0].name + (f" +{len(column) - 1}" if len(column) > 1 else "")
+        width = 5.5 * len(name)
+        lx = min(px - 3, LEFT + PLOT_W + RIGHT - 2 - width)  # the last ones end at the edge
+        if lx >= label_end:
+            out.append(text(lx, bar - 9, name, size=9, cls="mark-label"))
+            label_end = lx + width + 4
+    return out
+
+
+def by_column(events, x):
+    """Events (in time order) grouped per pixel column."""
+    groups = []
+    for e in events:
+        column = int(x(e.time))
+        if groups and groups[-1][0] == column:
+            groups[-1][1].append(e)
+        else:
+            groups.append((column, [e]))
+    return [g for _, g in groups]
+
+
+def describe(e):
+    """An event in words, for a mark's tooltip (an ipi-send or vcpu-start
+    has a mark only when nothing received it)."""
+    a0, a1 = e.args
+    if e.name == "ipi-send":
+        return f"ipi-send to hart {a0}: no receive on it in the trace"
+    if e.name == "vcpu-start":
+        return f"vcpu-start of vCPU {a0} (hart {a1}): it never entered the guest in the trace"
+    said = {
+        "online": f"online (index {a0})", "vm-create": f"vm-create ({a0} vCPUs)",
+        "vcpu-add": f"vcpu-add (vCPU {a0})", "release": f"release ({a0} vCPUs)",
+        "hart-stop": f"hart-stop (vCPU {a0})",
+        "barrier-arrive": f"barrier-arrive (barrier {hexa(a0)}, for {a1} harts)",
+        "barrier-leave": f"barrier-leave (barrier {hexa(a0)})",
+    }
+    if e.name in said:
+        return said[e.name]
+    if e.name in KNOWN:
+        return e.name
+    return f"{e.name} {hexa(a0)} {hexa(a1)}"
+
+
+def hexa(value):
+    return f"0x{value:x}" if isinstance(value, int) else str(value)
+
+
+def arrows_svg(trace, sp, x, lane_y):
+    """The IPIs and hart_starts, from the sender's lane to the receiver's."""
+    # Many arrows cross many lanes: the more there are, the fainter each.
+    opacity = 0.9 if len(sp["arrows"]) <= 50 else 0.5 if len(sp["arrows"]) <= 200 else 0.3
+    out = [f'<g class="arrows" opacity="{opacity}">']
+    names = {"ipi": "IPI", "hart_start": "hart_start"}
+    for src, t0, dst, t1, kind in sp["arrows"]:
+        x0, y0, x1, y1 = x(t0), lane_y[src], x(t1), lane_y[dst]
+        if src == dst:  # to itself: a loop over the lane
+            d = f"M{x0:.2f},{y0} C{x0:.2f},{y0 - 22} {x1:.2f},{y0 - 22} {x1:.2f},{y1}"
+        else:
+            d = f"M{x0:.2f},{y0} L{x1:.2f},{y1}"
+        tip = (f"{names[kind]}: hart {src} at {fmt_ms(ms(trace, t0, sp['start']))} ms to hart "
+               f"{dst}, {fmt_duration(trace, t1 - t0)} later")
+        out.append(f'<path class="arrow {kind}" d="{d}" fill="none" '
+                   f'stroke="{ARROW_COLOURS[kind]}" stroke-width="1.2" '
+                   f'marker-end="url(#head-{kind})">{title(tip)}</path>')
+    out.append("</g>")
+    return out
+
+
+def legend_svg(lock_colour, y0):
+    """The legend: each state's colour, then locks, arrows, ticks, marks.
+    Returns (elements, height)."""
+    items = [("rect", s, COLOURS[s], MEANING[s]) for s in STATES]
+    items += [("hold", lock, colour, f"holds {lock}") for lock, colour in lock_colour.items()]
+    items += [("arrow", k, ARROW_COLOURS[k], ARROW_MEANING[k]) for k in ARROW_COLOURS]
+    items += [("tick", "exit", EXIT_COLOUR, "exit (a tick under the lane)"),
+              ("mark", "mark", "#000000", "other event (vm-create, release, ...)")]
+    out = ['<g class="legend">', text(10, y0 + 12, "legend", weight="bold")]
+    lx, ly = 70, y0 + 12
+    for kind, key, colour, what in items:
+        width = 22 + 6 * len(what) + 18
+        if lx + width > LEFT + PLOT_W + RIGHT:
+            lx, ly = 70, ly + 18
+        if kind == "rect":
+            out.append(f'<rect x="{lx}" y="{ly - 10}" width="16" height="12" fill="{colour}" '
+                       'stroke="#888888" stroke-width="0.5"/>')
+        elif kind == "hold":
+            out.append(f'<rect x="{lx}" y="{ly - 7}" width="16" height="{HOLD_H}" '
+                       f'fill="{colour}"/>')
+        elif kind == "arrow":
+            out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 16}" y2="{ly - 4}" '
+                       f'stroke="{colour}" stroke-width="1.2" '
+                       f'marker-end="url(#head-{key})"/>')
+        elif kind == "tick":
+            out.append(f'<line x1="{lx + 8}" y1="{ly - 10}" x2="{lx + 8}" y2="{ly + 2}" '
+                       f'stroke="{colour}"/>')
+        else:
+            out.append(f'<path d="M{lx + 4},{ly - 10} L{lx + 12},{ly - 10} L{lx + 8},{ly - 2} z" '
+                       f'fill="{colour}"/>')
+        out.append(text(lx + 22, ly, what, cls="legend-item"))
+        lx += width
+    out.append("</g>")
+    return out, ly - y0 + 14
 
