@@ -360,6 +360,10 @@ def test_unknown_event_is_a_mark():
              if m.get("class") == "mark"]
     assert any("my-event 0x2a <b>&" in m for m in marks), marks
     assert "my-event" in svg_texts(root), svg_texts(root)
+    chrome = trace.to_chrome(t)
+    # With the IPI to hart 1, which is not in this trace: never received.
+    check([x["name"] for x in chrome["traceEvents"] if x["ph"] == "i" and x["cat"] == "mark"],
+          ["boot", "vm-create", "ipi-send", "release", "my-event", "poweroff"])
 
 
 def garbage(replace_at, line):
@@ -533,6 +537,80 @@ def test_svg_keeps_a_state_too_short_to_see():
     check(len(spin), 1)
     check(spin[0].find(SVG + "title").text, "hart 0: spinning on vm, 0.1 us from 5.0001 ms")
     check(float(spin[0].get("width")), trace.MIN_PX)
+
+
+# ---- the Chrome trace-event JSON ----
+
+def check_chrome(doc, harts):
+    """What Perfetto and chrome://tracing need of the object form."""
+    check(sorted(doc), ["displayTimeUnit", "otherData", "traceEvents"])
+    check(doc["displayTimeUnit"], "ms")
+    events = doc["traceEvents"]
+    for e in events:
+        for key in ("ph", "pid", "tid", "name"):
+            assert key in e, (key, e)
+        if e["ph"] != "M":
+            assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
+    names = {(e["tid"], e["args"]["name"]) for e in events
+             if e["ph"] == "M" and e["name"] == "thread_name"}
+    for hart in harts:
+        assert (hart, f"hart {hart}") in names, (hart, names)
+    by_tid = {}
+    for e in events:
+        if e["ph"] == "X":
+            assert e["dur"] >= 0 and e["cat"] in ("state", "lock"), e
+            by_tid.setdefault(e["tid"], []).append(e)
+    for tid, xs in by_tid.items():
+        for a, b in zip(xs, xs[1:]):
+            # In time order, and nested properly: one ends before the next begins.
+            assert a["ts"] <= b["ts"], (a, b)
+            assert round(a["ts"] + a["dur"], 3) <= b["ts"], (a, b)
+    starts = {e["id"]: e for e in events if e["ph"] == "s"}
+    ends = {e["id"]: e for e in events if e["ph"] == "f"}
+    check(sorted(starts), sorted(ends))
+    for n, f in ends.items():
+        check((f["bp"], f["cat"], f["name"]), ("e", starts[n]["cat"], starts[n]["name"]))
+        assert f["ts"] >= starts[n]["ts"], (starts[n], f)
+    check(json.loads(json.dumps(doc)), doc)
+    return events
+
+
+def test_chrome_small():
+    t = small()
+    doc = trace.to_chrome(t)
+    events = check_chrome(doc, [0, 1])
+    check([e["args"]["name"] for e in events if e["name"] == "process_name"], ["lab 4"])
+    xs = [(e["tid"], e["name"], e["ts"], e["dur"]) for e in events if e["ph"] == "X"]
+    # Hart 0's spin: 1300-1340 ticks, 30-34 us from the first event.
+    assert (0, "spinning", 30.0, 4.0) in xs, xs
+    assert (1, "guest", 70.0, 82.0) in xs, xs
+    holds = [e for e in events if e["ph"] == "X" and e["cat"] == "lock"]
+    check([(e["tid"], e["name"], e["ts"], e["dur"]) for e in holds],
+          [(trace.HOLD_TID, "vm", 34.0, 6.0)])
+    check([(e["ph"], e["tid"], e["ts"]) for e in events if e["ph"] in "sf"],
+          [("s", 0, 20.0), ("f", 1, 24.0)])
+    check([e["name"] for e in events if e["ph"] == "i" and e["cat"] == "exit"],
+          ["exit sbi-time", "exit sbi-srst"])
+    check(doc["otherData"]["events"], 18)
+    check(doc["otherData"]["lab"], 4)
+
+
+def test_chrome_eight_harts_and_a_lock_across_a_park():
+    blocks = busy(8, 200)
+    blocks[3] = [(e[0], e[1], e[2], e[3]) for e in blocks[3]]
+    t = trace.parse(dump(blocks))
+    events = check_chrome(trace.to_chrome(t), range(8))
+    flows = [e for e in events if e["ph"] == "s"]
+    check(len(flows), len(trace.spans(t)["arrows"]))
+    # The lock held across a park (test_lock_held_across_a_park) is on the
+    # locks' thread, nested properly there and in the hart's own.
+    t = trace.parse(dump({2: [
+        (10, "boot", 0, 0), (25, "lock-acquired", "console", 1), (30, "park", 0, 0),
+        (80, "wake", 0, 0), (95, "lock-acquired", "vm", 2), (100, "lock-release", "console", 1),
+        (130, "lock-release", "vm", 2), (140, "poweroff", 0, 0)]}))
+    events = check_chrome(trace.to_chrome(t), [2])
+    holds = [(e["tid"], e["name"]) for e in events if e["ph"] == "X" and e["cat"] == "lock"]
+    check(holds, [(trace.HOLD_TID + 2, "console"), (2 * trace.HOLD_TID + 2, "vm")])
 
 
 if __name__ == "__main__":

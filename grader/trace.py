@@ -806,3 +806,72 @@ def legend_svg(lock_colour, y0):
     out.append("</g>")
     return out, ly - y0 + 14
 
+
+# ---- the Chrome trace-event JSON (Perfetto, chrome://tracing) ----
+
+PID = 1
+HOLD_TID = 1000  # a hart's held locks go on threads of their own: HOLD_TID * (slot + 1) + hart
+
+
+def to_chrome(trace):
+    """The timeline in Chrome's trace-event format (the JSON object form),
+    for ui.perfetto.dev or chrome://tracing: one thread per hart ("hart N")
+    in one process ("lab N"), an "X" event per span (name: the state; its
+    label, such as "guest (vCPU 2)", in args), an "i" event per exit and
+    mark, and a flow ("s" then "f") per arrow. A lock held across other
+    states would not nest in the hart's thread, so held locks go on threads
+    of their own ("hart N locks"). Times: microseconds from the first event,
+    to the nanosecond."""
+    sp = spans(trace)
+    start = sp["start"]
+
+    def us(t):
+        # Nanoseconds first, so that one span's end and the next's start are
+        # the same number in the file.
+        return ((t - start) * 10 ** 9 // trace["timebase"]) / 1000
+
+    events = [{"ph": "M", "pid": PID, "tid": 0, "name": "process_name",
+               "args": {"name": f"lab {trace['lab']}"}}]
+    for hart in hart_ids(trace):
+        events.append({"ph": "M", "pid": PID, "tid": hart, "name": "thread_name",
+                       "args": {"name": f"hart {hart}"}})
+        events.append({"ph": "M", "pid": PID, "tid": hart, "name": "thread_sort_index",
+                       "args": {"sort_index": 10 * hart}})
+        for s, e, state, what in sp["states"][hart]:
+            events.append({"ph": "X", "pid": PID, "tid": hart, "name": state, "cat": "state",
+                           "ts": us(s), "dur": round(us(e) - us(s), 3),
+                           "args": {"label": what}})
+        for slot in sorted({h[3] for h in sp["holds"][hart]}):
+            tid = HOLD_TID * (slot + 1) + hart
+            events.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_name",
+                           "args": {"name": f"hart {hart} locks" + (f" ({slot + 1})"
+                                                                    if slot else "")}})
+            events.append({"ph": "M", "pid": PID, "tid": tid, "name": "thread_sort_index",
+                           "args": {"sort_index": 10 * hart + 1 + slot}})
+            for s, e, lock, _ in [h for h in sp["holds"][hart] if h[3] == slot]:
+                events.append({"ph": "X", "pid": PID, "tid": tid, "name": lock, "cat": "lock",
+                               "ts": us(s), "dur": round(us(e) - us(s), 3),
+                               "args": {"label": f"hart {hart} holds {lock}"}})
+    unmatched = set(sp["unmatched"])
+    for e in trace["events"]:
+        if e.name == "exit":
+            name, cat = f"exit {e.args[0]}", "exit"
+        elif e.name in MARKED or e.name not in KNOWN or e in unmatched:
+            name, cat = e.name, "mark"
+        else:
+            continue
+        events.append({"ph": "i", "s": "t", "pid": PID, "tid": e.hart, "name": name, "cat": cat,
+                       "ts": us(e.time), "args": {"event": describe(e),
+                                                  "line": e.line}})
+    for n, (src, t0, dst, t1, kind) in enumerate(sp["arrows"], 1):
+        events.append({"ph": "s", "id": n, "pid": PID, "tid": src, "name": kind, "cat": kind,
+                       "ts": us(t0)})
+        events.append({"ph": "f", "bp": "e", "id": n, "pid": PID, "tid": dst, "name": kind,
+                       "cat": kind, "ts": us(t1)})
+    return {"traceEvents": events, "displayTimeUnit": "ms",
+            "otherData": {"lab": trace["lab"], "harts": trace["harts"],
+                          "timebase": trace["timebase"], "events": len(trace["events"]),
+                          "lost": trace["lost"], "complete": trace["complete"],
+                          "first_time": f"0x{start:x}", "format": f"v{trace['version']}",
+                          "made_by": "grader/trace.py"}}
+
