@@ -613,5 +613,64 @@ def test_chrome_eight_harts_and_a_lock_across_a_park():
     check(holds, [(trace.HOLD_TID + 2, "console"), (2 * trace.HOLD_TID + 2, "vm")])
 
 
+# ---- the command line ----
+
+def run_cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = trace.main(list(args))
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_cli():
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "lab4-smp2.log")
+        with open(log, "w") as f:
+            f.write("\n".join(console(dump(SMALL))) + "\n")
+        status, out, err = run_cli(log)
+        check((status, err), (0, ""))
+        svg = os.path.join(tmp, "lab4-smp2.trace.svg")
+        js = os.path.join(tmp, "lab4-smp2.trace.json")
+        check(out.splitlines(), ["trace: lab 4, 2 harts, 18 events, 0 lost, 0.15 ms",
+                                 f"trace: wrote {svg}", f"trace: wrote {js}"])
+        ET.parse(svg)
+        check_chrome(json.load(open(js)), [0, 1])
+        # Only what is asked for; --summary prints the table per hart.
+        other = os.path.join(tmp, "out", "t.svg")
+        status, out, _ = run_cli(log, "--svg", other, "--summary")
+        check(status, 0)
+        lines = out.splitlines()
+        check(lines[-1], f"trace: wrote {other}")
+        check(lines[1].split()[:6], ["hart", "events", "lost", "exits", "IPIs", "sent"])
+        check(lines[2].split()[:6], ["0", "12", "0", "2", "1", "0"])
+        # Cut off: a warning, not a failure.
+        with open(log, "w") as f:
+            f.write("\n".join(console(dump(SMALL, lost={1: 3}, end=False))) + "\n")
+        status, out, err = run_cli(log, "--json", js)
+        check(status, 0)
+        warnings = [l for l in out.splitlines() if l.startswith("trace: warning: ")]
+        check(len(warnings), 2)
+        # No trace: a clear message and status 1.
+        with open(log, "w") as f:
+            f.write("\n".join(OPENSBI + ["hyp: guest powered off"]) + "\n")
+        status, out, err = run_cli(log)
+        check((status, out), (1, ""))
+        check(err, f"trace: no trace in {log}: build with make labN TRACE=1 (labs 03-05)\n")
+        # Garbage: the line number, status 1.
+        with open(log, "w") as f:
+            f.write("\n".join(dump(SMALL)[:3] + ["trace: 0 zz boot 0 0"]
+                              + dump(SMALL)[3:]) + "\n")
+        status, out, err = run_cli(log)
+        check(status, 1)
+        assert err.startswith(f"trace: error: {log}: line 4: time 'zz' is not hex"), err
+
+
+def test_import_starts_nothing():
+    """The grader imports the library: no subprocess, no argparse at load."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import trace; "
+            "print(trace.__file__, 'subprocess' in sys.modules, 'argparse' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code, HERE], capture_output=True, text=True)
+    check(r.stdout.split(), [os.path.join(HERE, "trace.py"), "False", "False"])
+
 if __name__ == "__main__":
     sys.exit(gradelib.run_selftests(globals(), "trace-test"))
