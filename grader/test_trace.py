@@ -182,29 +182,34 @@ def test_lock_held_across_a_park():
 
 
 def test_nested_states():
-    """Parked inside a suspend returns to suspended at the wake; a state whose
-    end never came ends with the one around it; two spans in a row with the
-    same label are one."""
+    """A park inside a suspend is the suspend's own wfi: the lane shows
+    "suspended" from suspend to suspend-end, whatever parks and wakes come
+    between (a park whose wake never came ends with the suspend). A spin
+    inside a suspend shows, then the suspend again."""
     t = trace.parse(dump({1: [
         (0, "online", 1, 0), (10, "guest-enter", 1, 0), (20, "exit", "sbi-hsm", 1),
         (30, "suspend", 1, 0), (40, "park", 0, 0), (50, "wake", 0, 0), (50, "park", 0, 0),
-        (60, "wake", 1, 0), (70, "park", 0, 0), (75, "suspend-end", 1, 0),
-        (80, "resume", 1, 0), (90, "exit", "sbi-srst", 1), (95, "poweroff", 0, 0)]}))
+        (60, "wake", 1, 0), (62, "lock-wait", "vcpu1", 0x100),
+        (64, "lock-acquired", "vcpu1", 0x100), (65, "lock-release", "vcpu1", 0x100),
+        (70, "park", 0, 0), (75, "suspend-end", 1, 0), (80, "resume", 1, 0),
+        (90, "exit", "sbi-srst", 1), (95, "poweroff", 0, 0)]}))
     check(trace.spans(t)["states"][1], [
         (0, 10, "hypervisor", "hypervisor"), (10, 20, "guest", "guest (vCPU 1)"),
-        (20, 30, "hypervisor", "hypervisor"), (30, 40, "suspended", "suspended (vCPU 1)"),
-        (40, 60, "parked", "parked"), (60, 70, "suspended", "suspended (vCPU 1)"),
-        (70, 75, "parked", "parked"), (75, 80, "hypervisor", "hypervisor"),
-        (80, 90, "guest", "guest (vCPU 1)"), (90, 95, "hypervisor", "hypervisor")])
-    # Back in the guest, a hart is nothing else: a suspend whose end never
-    # came ends there, and does not come back after the next exit.
-    t = trace.parse(dump({0: [(0, "boot", 0, 0), (10, "suspend", 0, 0), (20, "park", 0, 0),
+        (20, 30, "hypervisor", "hypervisor"), (30, 62, "suspended", "suspended (vCPU 1)"),
+        (62, 64, "spinning", "spinning on vcpu1"), (64, 75, "suspended", "suspended (vCPU 1)"),
+        (75, 80, "hypervisor", "hypervisor"), (80, 90, "guest", "guest (vCPU 1)"),
+        (90, 95, "hypervisor", "hypervisor")])
+    # Parked twice with no wake between: one parked span. Back in the
+    # guest, a hart is nothing else: a suspend whose end never came ends
+    # there, and does not come back after the next exit.
+    t = trace.parse(dump({0: [(0, "boot", 0, 0), (5, "park", 0, 0), (7, "park", 0, 0),
+                              (8, "wake", 1, 0), (10, "suspend", 0, 0), (20, "park", 0, 0),
                               (30, "resume", 0, 0), (40, "exit", "sbi-ipi", 0),
                               (50, "poweroff", 0, 0)]}))
     check(trace.spans(t)["states"][0], [
-        (0, 10, "hypervisor", "hypervisor"), (10, 20, "suspended", "suspended (vCPU 0)"),
-        (20, 30, "parked", "parked"), (30, 40, "guest", "guest (vCPU 0)"),
-        (40, 50, "hypervisor", "hypervisor")])
+        (0, 5, "hypervisor", "hypervisor"), (5, 8, "parked", "parked"),
+        (8, 10, "hypervisor", "hypervisor"), (10, 30, "suspended", "suspended (vCPU 0)"),
+        (30, 40, "guest", "guest (vCPU 0)"), (40, 50, "hypervisor", "hypervisor")])
 
 
 def test_arrows():

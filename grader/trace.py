@@ -243,8 +243,9 @@ def hart_ids(trace):
 STATES = ("firmware", "hypervisor", "guest", "parked", "spinning", "suspended", "unknown")
 
 # The events that open a state, and those that close one. A state may open
-# inside another (parked while suspended: the hart's wfi loop runs inside
-# the suspend), so the open ones make a stack and the lane shows its top.
+# inside another (spinning on a lock while suspended), so the open ones make
+# a stack and the lane shows its top; but a park inside a suspend is the
+# suspend's own wfi, so the lane goes on showing "suspended" (the reason).
 OPENS = {"park": "parked", "lock-wait": "spinning", "guest-enter": "guest",
          "resume": "guest", "suspend": "suspended"}
 CLOSES = {"wake": "parked", "lock-acquired": "spinning", "exit": "guest",
@@ -323,9 +324,20 @@ def hart_states(events, start, horizon):
         elif e.name in CLOSES:
             state = CLOSES[e.name]
             close(stack, state, e.args[0] if state == "spinning" else None)
-        show(e.time, stack[-1][:2] if stack else ("hypervisor", "hypervisor"))
+        show(e.time, top(stack))
     show(horizon, None)
     return out
+
+
+def top(stack):
+    """What the lane shows of the open states: (state, label)."""
+    if not stack:
+        return ("hypervisor", "hypervisor")
+    if stack[-1][0] == "parked":
+        suspend = next((s for s in reversed(stack) if s[0] == "suspended"), None)
+        if suspend:
+            return suspend[:2]
+    return stack[-1][:2]
 
 
 def close(stack, state, lock):
@@ -891,7 +903,7 @@ def per_hart_table(trace):
         time = collections.Counter()
         for s, e, state, _ in sp["states"][hart]:
             time[state] += e - s
-        states = ", ".join(f"{state} {ms(trace, t, 0):.3f} ms ({100 * t / total:.0f}%)"
+        states = ", ".join(f"{state} {fmt_ms(ms(trace, t, 0))} ms ({100 * t / total:.0f}%)"
                            for state, t in time.most_common())
         count = collections.Counter(e.name for e in trace["events"] if e.hart == hart)
         rows.append((str(hart), str(info["events"]), str(info["lost"]), str(count["exit"]),
