@@ -231,6 +231,20 @@ def test_arrows():
                                                          ("vcpu-start", (5, 3))])
 
 
+def test_arrows_to_a_kick_and_a_suspend():
+    """Lab 05: an IPI that finds its target in the guest is taken by the
+    exit it causes (cause IPI-kick, no ipi-recv), one that finds it waiting
+    for its suspended vCPU ends the wait (suspend-end): the arrows go
+    there, not to the next ipi-recv, long after."""
+    t = trace.parse(dump({
+        0: [(10, "boot", 0, 0), (20, "ipi-send", 1, 0), (30, "ipi-send", 2, 0)],
+        1: [(5, "guest-enter", 1, 0), (21, "exit", "sbi-time", 1), (22, "resume", 1, 0),
+            (25, "exit", "IPI-kick", 1), (26, "resume", 1, 0), (90, "exit", "sbi-hsm", 1),
+            (95, "ipi-recv", 0, 0)],
+        2: [(5, "suspend", 2, 0), (33, "suspend-end", 2, 0), (96, "ipi-recv", 0, 0)]}))
+    check(trace.spans(t)["arrows"], [(0, 20, 1, 25, "ipi"), (0, 30, 2, 33, "ipi")])
+
+
 def test_eight_harts_thousands_of_events():
     t = trace.parse(console(dump(busy(8, 400)), noise_every=50))
     check(len(trace.hart_ids(t)), 8)
