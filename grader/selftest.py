@@ -665,10 +665,10 @@ def test_trace_checks_pass_a_correct_run():
                                   "barrier-waits", "trace-rendezvous", "hart-start-order"])
     assert all(ok for ok, _ in got.values()), got
     # The parse: merged by time, each hart's events whole, a hart's order kept.
-    parsed = trace_checks.parse(trace_console(GOOD_TRACE))
+    parsed = trace_checks.trace_dump.parse(trace_console(GOOD_TRACE))
     assert [e.time for e in parsed["events"]] == sorted(e[1] for e in GOOD_TRACE)
     assert parsed["per_hart"][1] == {"events": 14, "lost": 0, "closed": True}, parsed["per_hart"]
-    assert parsed["events"][0] == trace_checks.Event(0, 0x10, "boot", (0, 0), 4)
+    assert parsed["events"][0] == trace_checks.trace_dump.Event(0, 0x10, "boot", (0, 0), 4)
 
 
 def test_trace_overlapping_locks_fail():

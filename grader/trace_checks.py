@@ -24,9 +24,8 @@ event. A check that compares harts judges only up to the horizon: the
 earliest such last event (and the power-off, after which the dump stops
 the recording), and says so when it leaves events out.
 
-parse() reads the dump. It returns what grader/trace.py's parse() returns
-(the same dict and Event tuples), so that these checks can use that one
-instead once it is in the tree.
+grader/trace.py reads the dump (trace.parse: a dict, its events Event
+tuples in time order), the same reader that draws the timeline.
 
 Python 3 standard library only.
 """
@@ -34,139 +33,10 @@ import collections
 import re
 
 import gradelib
+import trace as trace_dump
 
-PREFIX = "trace: "
-VERSION = 1
-
-# One event: its hart (the hartid), time (the time CSR), name, args (a0, a1:
-# ints, but the lock events' a0, the lock's name, and exit's a0, its cause,
-# which are words), and line: its console line's number, 1-based.
-Event = collections.namedtuple("Event", "hart time name args line")
-
-WORD_ARG0 = {"lock-wait", "lock-acquired", "lock-release", "exit"}
-WORD = re.compile(r"^[A-Za-z0-9_-]+$")
-HEX = re.compile(r"^[0-9a-fA-F]+$")
-BEGIN = re.compile(r"^begin v(\d+)((?: [a-z]+=\S+)*)$")
-HART_END = re.compile(r"^hart (\d+) events (\d+) lost (\d+)$")
-END = re.compile(r"^end events=(\d+) lost=(\d+)$")
+PREFIX = trace_dump.PREFIX
 INF = float("inf")
-
-
-class TraceError(ValueError):
-    """A `trace:` line that is not the format. line: its number, 1-based."""
-
-    def __init__(self, line, why, text):
-        super().__init__(f"line {line}: {why}: {text!r}")
-        self.line = line
-
-
-# ---- reading the dump ----
-
-def parse(lines):
-    """The dump in console lines as a dict, None if no line starts with
-    'trace: '. Raises TraceError for a trace line out of the format or out
-    of place. The dict: version, lab, harts, timebase (from the begin line),
-    events (Event tuples in time order, each hart's in its own order),
-    per_hart ({hartid: {"events": n, "lost": m, "closed": its closing line
-    came}}), lost, complete (the end line came), end ({"events", "lost"}
-    or None), warnings (totals that do not add up)."""
-    trace = {"version": None, "lab": None, "harts": None, "timebase": None, "header": {},
-             "causes": [], "events": [], "per_hart": {}, "lost": 0, "complete": False,
-             "end": None, "warnings": []}
-    found = [(n, line.replace("\r", "").rstrip()) for n, line in enumerate(lines, 1)
-             if line.replace("\r", "").startswith(PREFIX)]
-    if not found:
-        return None
-    block = None
-    for k, (n, line) in enumerate(found):
-        try:
-            block = read_line(trace, n, line, block)
-        except TraceError:
-            # The last line of a dump that was cut off (QEMU killed) may be cut too.
-            if k == len(found) - 1 and trace["version"] is not None and not trace["complete"]:
-                trace["warnings"].append(f"line {n}: cut off in the middle, dropped: {line!r}")
-                break
-            raise
-    trace["lost"] = sum(info["lost"] for info in trace["per_hart"].values())
-    if trace["end"] and (trace["end"]["events"], trace["end"]["lost"]) != \
-            (len(trace["events"]), trace["lost"]):
-        trace["warnings"].append(f"the end line says {trace['end']['events']} events, "
-                                 f"{trace['end']['lost']} lost; the blocks add up to "
-                                 f"{len(trace['events'])}, {trace['lost']}")
-    # Merged by time; sorted() is stable, so each hart's events keep their order.
-    trace["events"] = sorted(trace["events"], key=lambda e: e.time)
-    return trace
-
-
-def read_line(trace, n, line, block):
-    """Takes one trace line into trace. Returns the hart whose block is
-    open after it (None between blocks)."""
-    body = line[len(PREFIX):]
-    if trace["complete"]:
-        raise TraceError(n, "a trace line after the end line", line)
-    m = BEGIN.match(body)
-    if m:
-        if trace["version"] is not None:
-            raise TraceError(n, "a second begin line", line)
-        header = dict(kv.split("=", 1) for kv in m.group(2).split())
-        if int(m.group(1)) != VERSION:
-            raise TraceError(n, f"format v{m.group(1)}: this reads v{VERSION}", line)
-        for key in ("lab", "harts", "timebase"):
-            if not header.get(key, "").isdigit():
-                raise TraceError(n, f"the begin line needs {key}=<decimal number>", line)
-        trace.update(version=VERSION, header=header, lab=int(header["lab"]),
-                     harts=int(header["harts"]), timebase=int(header["timebase"]))
-        return None
-    if trace["version"] is None:
-        raise TraceError(n, "a trace line before the begin line", line)
-    m = HART_END.match(body)
-    if m:
-        hart, count, lost = (int(g) for g in m.groups())
-        if block is not None and block != hart:
-            raise TraceError(n, f"closes hart {hart}'s block, but hart {block}'s is open", line)
-        info = trace["per_hart"].setdefault(hart, {"events": 0, "lost": 0, "closed": False})
-        if info["closed"]:
-            raise TraceError(n, f"hart {hart}'s block closed twice", line)
-        if info["events"] != count:
-            trace["warnings"].append(f"line {n}: hart {hart}: {count} events said, "
-                                     f"{info['events']} came")
-        info["lost"], info["closed"] = lost, True
-        return None
-    m = END.match(body)
-    if m:
-        trace["end"] = {"events": int(m.group(1)), "lost": int(m.group(2))}
-        trace["complete"] = True
-        return None
-    e = read_event(n, line)
-    info = trace["per_hart"].setdefault(e.hart, {"events": 0, "lost": 0, "closed": False})
-    if info["closed"] or (block is not None and block != e.hart):
-        raise TraceError(n, f"an event of hart {e.hart} outside its block", line)
-    if info["events"] and e.time < trace["events"][-1].time:
-        raise TraceError(n, f"hart {e.hart}'s time goes back "
-                         f"(from {trace['events'][-1].time:x})", line)
-    info["events"] += 1
-    trace["events"].append(e)
-    return e.hart
-
-
-def read_event(n, line):
-    fields = line[len(PREFIX):].split()
-    if len(fields) != 5:
-        raise TraceError(n, "not '<hartid> <time> <event> <arg0> <arg1>'", line)
-    hart, time, name, a0, a1 = fields
-    if not hart.isdigit() or not HEX.match(time) or not WORD.match(name):
-        raise TraceError(n, "not '<decimal hartid> <hex time> <event word> ...'", line)
-    args = []
-    for i, a in enumerate((a0, a1)):
-        if i == 0 and name in WORD_ARG0:
-            if not WORD.match(a):
-                raise TraceError(n, f"arg0 {a!r} of {name} is not a word", line)
-            args.append(a)
-        elif HEX.match(a):
-            args.append(int(a, 16))
-        else:
-            args.append(a)  # an event of the student's own: kept as printed
-    return Event(int(hart), int(time, 16), name, tuple(args), n)
 
 
 # ---- what the checks share ----
@@ -237,8 +107,14 @@ def problem_with_dump(parsed, lines, case):
     open_ = [h for h, info in harts.items() if not info["closed"]]
     if open_:
         return f"each hart's block closed by 'trace: hart N events n lost m'; hart {open_[0]}'s is not", []
-    if parsed["warnings"]:
-        return f"totals that add up; {parsed['warnings'][0]}", []
+    said = [w for w in parsed["warnings"] if " events said, " in w]
+    if said:
+        return f"each block's count of its events right; {said[0]}", []
+    came = {"events": len(parsed["events"]), "lost": sum(i["lost"] for i in harts.values())}
+    if parsed["end"] != came:
+        return (f"an end line that adds up: it says {parsed['end']['events']} events, "
+                f"{parsed['end']['lost']} lost; the blocks add up to {came['events']}, "
+                f"{came['lost']}"), []
     if parsed["harts"] != len(harts):
         return f"harts={parsed['harts']} blocks, as the begin line says; got {len(harts)}", [begin]
     online = online_harts(lines)
@@ -274,8 +150,8 @@ def load(result):
     of the format), else what came (whole or not)."""
     if "_trace" not in result.__dict__:
         try:
-            parsed = parse(result.lines)
-        except TraceError as e:
+            parsed = trace_dump.parse(result.lines)
+        except trace_dump.TraceError as e:
             result._trace = (None, (f"a dump in format v1; {e}", [e.line - 1]))
         else:
             if parsed is None or parsed["version"] is None:
@@ -295,17 +171,15 @@ def TraceCheck(name, fn, points=0, partial=False):
     events came), so that the failure names a fault it found there."""
     def judge(r):
         trace, why = load(r)
-        if why is not None and fn is not dump_whole:
-            why = ("a whole trace dump to judge (trace-dump): " + why[0], why[1])
-        if trace is None or (why is not None and not partial):
+        found = fn(trace, r.case) if trace is not None and (why is None or partial) else None
+        if why is not None and (found is None or found[0]):
             message, bad = why
+            if fn is not dump_whole:
+                message = "a whole trace dump to judge (trace-dump): " + message
             return False, message, gradelib.show(r.lines, bad=bad, tail=not bad)
-        ok, message, events = fn(trace, r.case)
-        if ok and why is not None:
-            message, bad = why
-            return False, message, gradelib.show(r.lines, bad=bad, tail=not bad)
+        ok, message, events = found
         if why is not None:
-            message += f" (in the part of the dump that came: {why[0]})"
+            message += f" (in the part of the dump that came; trace-dump: {why[0]})"
         bad = [e.line - 1 for e in events]
         return ok, message, ([] if ok else gradelib.show(r.lines, bad=bad, tail=not bad))
     check = gradelib.Check(name, points, judge)
