@@ -3,6 +3,7 @@
 #   make setup              install every package the labs need, and QEMU 10 beside QEMU 7.2
 #   make test               everything the project checks
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
+#   make lab3 TRACE=1       labs 03-05: the harts' timeline, build/trace/lab3.svg and .json
 #   make platforms          the platforms installed: PLATFORM=qemu7 (default) or qemu10
 #     on any target: PLATFORM=qemu10, FW=jump (fw_jump.bin, default fw_dynamic.bin),
 #     QEMU=path, OPENSBI=path, CROSS_COMPILE=prefix

@@ -92,8 +92,8 @@ def test_parse_header_events_and_counts():
     check(t["complete"], True)
     check(t["warnings"], [])
     check(len(t["events"]), 18)
-    check(t["per_hart"], {0: {"events": 12, "lost": 0, "closed": True},
-                          1: {"events": 6, "lost": 0, "closed": True}})
+    check(t["per_hart"], {0: {"events": 12, "lost": 0, "skipped": 0, "closed": True},
+                          1: {"events": 6, "lost": 0, "skipped": 0, "closed": True}})
     check(t["lost"], 0)
     check(t["end"], {"events": 18, "lost": 0})
     check(t["causes"], ["sbi-time", "sbi-srst"])
@@ -316,7 +316,7 @@ def test_truncated_dump_keeps_what_came():
     check(t["complete"], False)
     check(t["end"], None)
     check(len(t["events"]), 12 + 2)
-    check(t["per_hart"][1], {"events": 2, "lost": 0, "closed": False})
+    check(t["per_hart"][1], {"events": 2, "lost": 0, "skipped": 0, "closed": False})
     check(len(t["warnings"]), 1)
     assert "cut off in hart 1's block" in t["warnings"][0], t["warnings"]
     sp = trace.spans(t)
@@ -355,7 +355,7 @@ def test_buffer_overflow():
     after its last recorded event; the totals add up; a warning says so."""
     t = trace.parse(console(dump(SMALL, lost={1: 37})))
     check(t["lost"], 37)
-    check(t["per_hart"][1], {"events": 6, "lost": 37, "closed": True})
+    check(t["per_hart"][1], {"events": 6, "lost": 37, "skipped": 0, "closed": True})
     check(t["complete"], True)
     assert any("hart 1 lost 37 events" in w for w in t["warnings"]), t["warnings"]
     check(trace.spans(t)["states"][1][-2:], [
@@ -365,6 +365,22 @@ def test_buffer_overflow():
     root = ET.fromstring(svg)
     assert "37 lost" in svg_texts(root)[0], svg_texts(root)[0]
     check(len(spans_of(root, "hart-1", "unknown")), 1)
+
+
+def test_skipped_lock_takings_are_no_gap():
+    """Labs 04-05 leave out lock takings past their limit: counted as
+    skipped, not lost. The hart's lane stays known to the end, with no
+    "unknown" span and no warning about a full buffer."""
+    lines = [line.replace("events 6 lost 0", "events 6 lost 0 skipped 412")
+             for line in dump(SMALL)]
+    lines = [line + " skipped=412" if line.startswith("trace: end ") else line
+             for line in lines]
+    t = trace.parse(console(lines))
+    check(t["per_hart"][1]["skipped"], 412)
+    check(t["skipped"], 412)
+    check(t["lost"], 0)
+    assert not any("lost" in w for w in t["warnings"]), t["warnings"]
+    assert all(state != "unknown" for _, _, state, _ in trace.spans(t)["states"][1])
 
 
 def test_unknown_event_is_a_mark():

@@ -28,7 +28,8 @@ struct trace_rec {
  */
 static struct trace_buf {
 	uint32_t count; /* records written (store-release by the owner) */
-	uint32_t lost; /* events not recorded (volatile store by the owner) */
+	uint32_t lost; /* events the full buffer had no room for (volatile store by the owner) */
+	uint32_t skipped; /* lock events past TRACE_LOCK_TAKES (volatile store by the owner) */
 	/* The owner's alone: how often it took each lock, for TRACE_LOCK_TAKES. */
 	struct {
 		const void *lock;
@@ -114,7 +115,7 @@ void trace_lock_event(enum trace_event event, const char *name, const void *lock
 		if (event == TRACE_LOCK_WAIT)
 			b->locks[i].skipping = b->locks[i].takes++ >= TRACE_LOCK_TAKES;
 		if (b->locks[i].skipping) {
-			trace_lose(b);
+			*(volatile uint32_t *)&b->skipped = b->skipped + 1;
 			return;
 		}
 	}
@@ -142,7 +143,7 @@ static void trace_word(const char *s, char *word, int size)
 void trace_dump(void)
 {
 	static int dumped;
-	uint64_t events = 0, lost = 0;
+	uint64_t events = 0, lost = 0, skipped = 0;
 	int nbufs = 0;
 
 	/* One dump, whoever asks first: a power-off and a failure may race. */
@@ -158,6 +159,7 @@ void trace_dump(void)
 		/* Pairs with the store-release in trace_record(): records below n are whole. */
 		uint32_t n = __atomic_load_n(&b->count, __ATOMIC_ACQUIRE);
 		uint32_t missed = *(volatile uint32_t *)&b->lost;
+		uint32_t passed = *(volatile uint32_t *)&b->skipped;
 		if (n == 0)
 			continue;
 		for (uint32_t k = 0; k < n; k++) {
@@ -173,10 +175,12 @@ void trace_dump(void)
 				       trace_names[r->event], r->a0, r->a1);
 			}
 		}
-		printf("trace: hart %u events %u lost %u\n", b->rec[0].hartid, n, missed);
+		printf("trace: hart %u events %u lost %u skipped %u\n", b->rec[0].hartid, n, missed,
+		       passed);
 		events += n;
 		lost += missed;
+		skipped += passed;
 	}
-	printf("trace: end events=%lu lost=%lu\n", events, lost);
+	printf("trace: end events=%lu lost=%lu skipped=%lu\n", events, lost, skipped);
 }
 #endif

@@ -68,6 +68,7 @@ enum vcpu_state vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
 	v->ctx.guest[REG_A1] = arg;
 	__atomic_store_n(&v->ipi_pending, 0, __ATOMIC_RELAXED);
 	v->state = VCPU_RUNNABLE;
+	trace(TRACE_VCPU_START, v->id, v->hartid);
 	spin_unlock(&v->lock);
 	return found;
 }
