@@ -13,16 +13,14 @@ them (gradelib.judge, Case(trace=True)). A failure names the first
 offending event(s), with their harts and times (the dump's hex `time`
 values, so that one can find them in the log), and marks their lines.
 
-Lost events. A hart's `lost` counts events it did not record: the lock
-takings past the first TRACE_LOCK_TAKES of each lock (each skipped whole,
-wait, acquired and release together, so the pairing still works) and, if
-its buffer filled, every event after its last recorded one. The dump does
-not say which. Every hart's buffer holds as many events, so one that
-recorded fewer events than another did not fill; a hart that lost events
-and recorded the most may have, and is known only up to its last recorded
-event. A check that compares harts judges only up to the horizon: the
-earliest such last event (and the power-off, after which the dump stops
-the recording), and says so when it leaves events out.
+Skipped and lost events. A hart's `skipped` (labs 04-05) counts the lock
+takings past the first TRACE_LOCK_TAKES of each lock, each left out whole
+(wait, acquired and release together): the pairs stay pairs, and the
+hart's record stays whole. Its `lost` counts the events after its buffer
+filled, all after its last recorded one: a hart that lost events is known
+only up to that event. A check that compares harts judges only up to the
+horizon, the earliest such last event (and the power-off, after which the
+dump stops the recording), and says so when it leaves events out.
 
 grader/trace.py reads the dump (trace.parse: a dict, its events Event
 tuples in time order), the same reader that draws the timeline.
@@ -64,12 +62,10 @@ class Trace:
         harts = parsed["per_hart"]
         self.lost = {h: info["lost"] for h, info in harts.items()}
         self.last = {h: evs[-1].time for h, evs in self.by_hart.items()}
-        # Whose record may end before the dump: a buffer that may have
-        # filled (it lost events, and no hart recorded more: all buffers
-        # are the same size), or a block cut short.
-        most = max((info["events"] for info in harts.values()), default=0)
-        self.cut = {h for h, info in harts.items() if h in self.by_hart and
-                    ((info["lost"] and info["events"] == most) or not info["closed"])}
+        # Whose record ends before the dump: a buffer that filled (it lost
+        # events), or a block cut short.
+        self.cut = {h for h, info in harts.items()
+                    if h in self.by_hart and (info["lost"] or not info["closed"])}
         boot = [e.hart for e in self.events if e.name == "boot"]
         self.boot = boot[0] if boot else None
         ends = [self.last[h] for h in self.cut]
@@ -115,6 +111,10 @@ def problem_with_dump(parsed, lines, case):
         return (f"an end line that adds up: it says {parsed['end']['events']} events, "
                 f"{parsed['end']['lost']} lost; the blocks add up to {came['events']}, "
                 f"{came['lost']}"), []
+    skipped = sum(info.get("skipped", 0) for info in harts.values())
+    if parsed.get("skipped", 0) != skipped:
+        return (f"an end line that adds up: it says skipped={parsed['skipped']}; the blocks "
+                f"add up to {skipped}"), []
     if parsed["harts"] != len(harts):
         return f"harts={parsed['harts']} blocks, as the begin line says; got {len(harts)}", [begin]
     online = online_harts(lines)
@@ -211,7 +211,9 @@ def parked_wakes(trace, case):
     with an IPI pending (a0 = 1): QEMU's wfi returns only with an interrupt,
     so a wake with a0 = 0, or none, means a park loop that polls instead of
     sleeping. And each ipi-recv on hart H follows an ipi-send to H that no
-    earlier ipi-recv on H took (up to the horizon: the sender's record)."""
+    earlier ipi-recv on H took (up to the horizon: the sender's record). A
+    vcpu-start counts as a send to its hart (a1): lab 05's hart_start sends
+    its IPI right after it, untraced."""
     faults = []
     for hart, evs in trace.by_hart.items():
         for i, e in enumerate(evs):
@@ -229,12 +231,13 @@ def parked_wakes(trace, case):
                                   f"for an interrupt); {describe(e)}, after {describe(before)}: "
                                   "the park loop polls instead of sleeping in wfi", [before, e]))
     # Sends before receipts of the same tick: the send is recorded before the IPI goes.
+    sends = {"ipi-send": 0, "vcpu-start": 1}  # the event, and which arg is the target hart
     unreceived = collections.defaultdict(list)
-    for e in sorted(trace.events, key=lambda e: (e.time, e.name != "ipi-send")):
+    for e in sorted(trace.events, key=lambda e: (e.time, e.name not in sends)):
         if e.time > trace.horizon:
             break
-        if e.name == "ipi-send":
-            unreceived[e.args[0]].append(e)
+        if e.name in sends:
+            unreceived[e.args[sends[e.name]]].append(e)
         elif e.name == "ipi-recv":
             if not unreceived[e.hart]:
                 faults.append((e, f"each ipi-recv after an ipi-send to its hart not yet "
