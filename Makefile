@@ -4,6 +4,7 @@
 #   make test               everything the project checks
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
 #   make lab3 TRACE=1       labs 03-05: the harts' timeline, build/trace/lab3.svg and .json
+#   make trace-figures      labs 03-05 booted with TRACE=1 SMP=4: the READMEs' labs/0N-*/timeline.svg
 #   make platforms          the platforms installed: PLATFORM=qemu7 (default) or qemu10
 #     on any target: PLATFORM=qemu10, FW=jump (fw_jump.bin, default fw_dynamic.bin),
 #     QEMU=path, OPENSBI=path, CROSS_COMPILE=prefix
@@ -310,6 +311,25 @@ lab$(1)-gdb: check-tools $(call lab_build,$(1))/hyp.elf $(GUEST_BUILT) guest-siz
 .PHONY: lab$(1) lab$(1)-gdb
 endef
 $(foreach n,$(LABS),$(eval $(call LAB_RULES,$(n))))
+
+# make trace-figures: the timelines that the READMEs of labs 03-05 show,
+# labs/0N-*/timeline.svg, drawn again from real boots (make labN SMP=4
+# TRACE=1, console in build/trace/labN.log). Run it when a lab's trace
+# events or lock names change: grader/figures.py fails until then. Each
+# boot has a time limit and no stdin; the summary printed is what the
+# READMEs quote (times vary from run to run).
+TRACE_FIGURE_LABS := 3 4 5
+trace-figures: check-tools
+	@for n in $(TRACE_FIGURE_LABS); do \
+		dir=$$(echo labs/0$$n-*); \
+		echo "trace-figures: make lab$$n SMP=4 TRACE=1"; \
+		timeout 300 $(MAKE) -s --no-print-directory lab$$n SMP=4 TRACE=1 < /dev/null > /dev/null || \
+			{ echo "trace-figures: lab $$n failed (status $$?): see $(B)/trace/lab$$n.log" >&2; exit 1; }; \
+		cp $(B)/trace/lab$$n.svg $$dir/timeline.svg && \
+		python3 grader/trace.py $(B)/trace/lab$$n.log --summary && \
+		echo "trace-figures: wrote $$dir/timeline.svg ($$(wc -c < $$dir/timeline.svg) bytes)" || exit 1; \
+	done
+.PHONY: trace-figures
 
 # A payload must be a flat binary of at most 32 MiB: QEMU's loader copies it
 # byte for byte to guest-physical 0x80200000.
