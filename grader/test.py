@@ -67,6 +67,7 @@ def main():
              ("trace figures selftest", [PY, "grader/figures.py", "--selftest"]),
              ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
              ("bench parser", [PY, "bench/test_bench.py"]),
+             ("trace tool", [PY, "grader/test_trace.py"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
              ("grade qemu7", [PY, "grader/grade.py", "--platform", "qemu7"]),
