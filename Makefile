@@ -3,6 +3,8 @@
 #   make setup              install every package the labs need, and QEMU 10 beside QEMU 7.2
 #   make test               everything the project checks
 #   make lab1 [SMP=n] [GUEST=file] [GUEST_MEM=MiB] [BOOTARGS='...'] [QEMU_EXTRA='...']
+#   make lab3 TRACE=1       labs 03-05: the harts' timeline, build/trace/lab3.svg and .json
+#   make trace-figures      labs 03-05 booted with TRACE=1 SMP=4: the READMEs' labs/0N-*/timeline.svg
 #   make platforms          the platforms installed: PLATFORM=qemu7 (default) or qemu10
 #     on any target: PLATFORM=qemu10, FW=jump (fw_jump.bin, default fw_dynamic.bin),
 #     QEMU=path, OPENSBI=path, CROSS_COMPILE=prefix
@@ -30,6 +32,9 @@ GUEST_MEM ?= 128
 BOOTARGS ?= console=hvc0 earlycon=sbi
 QEMU_EXTRA ?=
 LAB ?= 1
+# TRACE=1 (labs 03-05): trace points on, into build/labN-trace; make labN then
+# draws the harts' timeline (grader/trace.py) under build/trace/.
+TRACE ?=
 
 B := build
 
@@ -101,6 +106,9 @@ COMMON_SRCS := common/lib/fmt.c common/lib/string.c common/lib/sbi.c
 
 # lab number -> directory, e.g. 1 -> labs/01-boot
 lab_dir = $(firstword $(wildcard labs/0$(1)-*))
+# Where lab N is built: build/labN, or build/labN-trace with TRACE=1.
+TRACE_SUFFIX := $(if $(filter 1,$(TRACE)),-trace)
+lab_build = $(B)/lab$(1)$(TRACE_SUFFIX)
 LABS := $(patsubst labs/0%,%,$(foreach d,$(wildcard labs/0*),$(firstword $(subst -, ,$(d)))))
 
 
@@ -257,13 +265,13 @@ kvm-unit-tests: check-tools
 # INITRD=file: QEMU loads it and names it in /chosen; lab 05 hands it to the guest.
 INITRD ?=
 QEMU_CMD = $(QEMU) -M virt -m $(QEMU_MEM)M -smp $(SMP) -nographic -bios $(OPENSBI) \
-	-kernel $(B)/lab$(1)/hyp.elf $(if $(INITRD),-initrd $(abspath $(INITRD))) \
+	-kernel $(call lab_build,$(1))/hyp.elf $(if $(INITRD),-initrd $(abspath $(INITRD))) \
 	-device loader,file=$(GUEST_FILE),addr=$(GUEST_LOAD_HPA),force-raw=on $(QEMU_EXTRA)
 
 # build/labN/config.h carries the make variables into C and the guest DTS;
 # it is rewritten only when they change, so a new GUEST_MEM rebuilds.
 define LAB_RULES
-$(B)/lab$(1)/config.h: FORCE
+$(call lab_build,$(1))/config.h: FORCE
 	@mkdir -p $$(@D)
 	@# A temporary file of its own: two makes at once (the grader and a
 	@# student's make) must not move each other's file away.
@@ -272,28 +280,56 @@ $(B)/lab$(1)/config.h: FORCE
 		'$(GUEST_MEM)' '$(GUEST_RAM_HPA)UL' '$(1)' '$(BOOTARGS)' > $$$$tmp && \
 	{ cmp -s $$$$tmp $$@ && rm $$$$tmp || mv $$$$tmp $$@; }
 
-$(B)/lab$(1)/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
+$(call lab_build,$(1))/hyp.elf: $(wildcard $(call lab_dir,$(1))/*.[chS]) $(wildcard $(call lab_dir,$(1))/*.dts) \
 		$(COMMON_SRCS) $(wildcard common/include/*.h) common/payload.ld \
-		$(B)/lab$(1)/config.h $(B)/toolchain.flags | check-tools
+		$(call lab_build,$(1))/config.h $(B)/toolchain.flags | check-tools
 	@if [ -f $(call lab_dir,$(1))/guest.dts ]; then \
-		echo "  DTC  $(B)/lab$(1)/guest.dtb"; \
-		$(CPP) -P -nostdinc -undef -x assembler-with-cpp -include $(B)/lab$(1)/config.h \
-			$(call lab_dir,$(1))/guest.dts | $(DTC) -q -I dts -O dtb -o $(B)/lab$(1)/guest.dtb - ; \
+		echo "  DTC  $(call lab_build,$(1))/guest.dtb"; \
+		$(CPP) -P -nostdinc -undef -x assembler-with-cpp -include $(call lab_build,$(1))/config.h \
+			$(call lab_dir,$(1))/guest.dts | $(DTC) -q -I dts -O dtb -o $(call lab_build,$(1))/guest.dtb - ; \
 	fi
-	$(CC) $(CFLAGS) -I$(call lab_dir,$(1)) -include $(B)/lab$(1)/config.h \
-		-DGUEST_DTB_PATH='"$(B)/lab$(1)/guest.dtb"' $(LDFLAGS) -o $$@ \
+	$(CC) $(CFLAGS) $(if $(TRACE_SUFFIX),-DTRACE) -I$(call lab_dir,$(1)) -include $(call lab_build,$(1))/config.h \
+		-DGUEST_DTB_PATH='"$(call lab_build,$(1))/guest.dtb"' $(LDFLAGS) -o $$@ \
 		$(wildcard $(call lab_dir,$(1))/*.S) $(wildcard $(call lab_dir,$(1))/*.c) $(COMMON_SRCS)
 
-lab$(1): check-tools $(B)/lab$(1)/hyp.elf $(GUEST_BUILT) guest-size-check
+lab$(1): check-tools $(call lab_build,$(1))/hyp.elf $(GUEST_BUILT) guest-size-check
+ifeq ($(TRACE_SUFFIX),)
 	$(call QEMU_CMD,$(1))
+else
+	@test -f $(call lab_dir,$(1))/trace.h || { echo "make lab$(1) TRACE=1: lab $(1) has no trace (labs 03-05 do)" >&2; exit 2; }
+	@mkdir -p $(B)/trace
+	@# The console goes to the terminal and to the log; QEMU's status is kept for make.
+	@{ $(call QEMU_CMD,$(1)); echo $$$$? > $(B)/trace/lab$(1).status; } | tee $(B)/trace/lab$(1).log
+	@python3 grader/trace.py $(B)/trace/lab$(1).log --svg $(B)/trace/lab$(1).svg --json $(B)/trace/lab$(1).json
+	@exit $$$$(cat $(B)/trace/lab$(1).status)
+endif
 
-lab$(1)-gdb: check-tools $(B)/lab$(1)/hyp.elf $(GUEST_BUILT) guest-size-check
+lab$(1)-gdb: check-tools $(call lab_build,$(1))/hyp.elf $(GUEST_BUILT) guest-size-check
 	@echo "QEMU is halted with a gdb stub on port $(GDBPORT); in another terminal run: make gdb LAB=$(1) GDBPORT=$(GDBPORT)"
 	$(call QEMU_CMD,$(1)) -S -gdb tcp::$(GDBPORT)
 
 .PHONY: lab$(1) lab$(1)-gdb
 endef
 $(foreach n,$(LABS),$(eval $(call LAB_RULES,$(n))))
+
+# make trace-figures: the timelines that the READMEs of labs 03-05 show,
+# labs/0N-*/timeline.svg, drawn again from real boots (make labN SMP=4
+# TRACE=1, console in build/trace/labN.log). Run it when a lab's trace
+# events or lock names change: grader/figures.py fails until then. Each
+# boot has a time limit and no stdin; the summary printed is what the
+# READMEs quote (times vary from run to run).
+TRACE_FIGURE_LABS := 3 4 5
+trace-figures: check-tools
+	@for n in $(TRACE_FIGURE_LABS); do \
+		dir=$$(echo labs/0$$n-*); \
+		echo "trace-figures: make lab$$n SMP=4 TRACE=1"; \
+		timeout 300 $(MAKE) -s --no-print-directory lab$$n SMP=4 TRACE=1 < /dev/null > /dev/null || \
+			{ echo "trace-figures: lab $$n failed (status $$?): see $(B)/trace/lab$$n.log" >&2; exit 1; }; \
+		cp $(B)/trace/lab$$n.svg $$dir/timeline.svg && \
+		python3 grader/trace.py $(B)/trace/lab$$n.log --summary && \
+		echo "trace-figures: wrote $$dir/timeline.svg ($$(wc -c < $$dir/timeline.svg) bytes)" || exit 1; \
+	done
+.PHONY: trace-figures
 
 # A payload must be a flat binary of at most 32 MiB: QEMU's loader copies it
 # byte for byte to guest-physical 0x80200000.
@@ -324,7 +360,7 @@ $(DTB_DIR)/%.dtb: $(DTB_DIR)/virt-smp4.dts grader/dtb/edit.py
 support: guest fuzzguest $(FUZZ_GUEST_SEEDS:%=$(B)/fuzzguest/fuzzguest-seed%.bin) $(B)/payloads/hello.bin $(B)/payloads/stop-all.bin $(DTB_EDITS:%=$(DTB_DIR)/%.dtb) linux
 # One lab and everything its grader cases boot; then `make qemu-cmd` prints
 # the exact QEMU command of a case.
-build: $(B)/lab$(LAB)/hyp.elf support
+build: $(call lab_build,$(LAB))/hyp.elf support
 # The same for the native (OpenSBI alone) reference runs.
 build-native: support
 qemu-cmd:
@@ -335,7 +371,7 @@ qemu-cmd-native:
 
 gdb: check-tools
 	@command -v $(GDB) >/dev/null 2>&1 || { echo "error: $(GDB) not found: run 'make setup'" >&2; exit 1; }
-	$(GDB) -q $(B)/lab$(LAB)/hyp.elf -ex 'set architecture riscv:rv64' \
+	$(GDB) -q $(call lab_build,$(LAB))/hyp.elf -ex 'set architecture riscv:rv64' \
 		-ex 'target remote :$(GDBPORT)'
 
 # make diff LAB=n: what lab n adds to lab n-1, as `diff -ru` of the two

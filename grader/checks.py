@@ -8,6 +8,7 @@ import copy
 import re
 
 import gradelib
+import trace_checks
 from gradelib import Absent, Case, Count, Custom, ExitStatus, Ordered, matching  # noqa: F401
 
 # Lines of the test guest (common/guest/main.c).
@@ -448,15 +449,30 @@ def ipis_seen(expected_ids):
     return check
 
 
-def lab3_cases():
+def lab3_checks(smp):
     every_hart = lambda c: range(c.smp)  # noqa: E731
-    cases = [Case(f"lab3-smp{smp}", 3, smp, lab_guest_checks(3, smp) + [
+    return lab_guest_checks(3, smp) + [
         Custom("hart-table", expect_harts(lambda c: {h: "used" for h in range(c.smp)})),
         Custom("guest-dtb", guest_dtb_line(smp)),
         Custom("secondaries-online", secondaries_online(every_hart)),
         Ordered("all-online", [rf"^hyp: {smp} of {smp} harts online$"]),
         Custom("ipis", ipis_seen(every_hart)),
-    ], exit_status=0, timeout=10) for smp in (1, 2, 4, 8)]
+    ]
+
+
+def trace_case(lab, smp, checks, timeout):
+    """The lab's trace build (TRACE=1) with the test guest: the normal
+    checks, on the console without the dump, and the trace checks
+    (trace_checks.py), which judge the order of what the harts did. The
+    dump of a few thousand lines goes through the SBI console: a second or so."""
+    return Case(f"lab{lab}-trace-smp{smp}", lab, smp, checks + trace_checks.trace_checks(lab),
+                exit_status=0, timeout=timeout, trace=True)
+
+
+def lab3_cases():
+    cases = [Case(f"lab3-smp{smp}", 3, smp, lab3_checks(smp), exit_status=0, timeout=10)
+             for smp in (1, 2, 4, 8)]
+    cases.append(trace_case(3, 4, lab3_checks(4), timeout=15))
     # Hart 9 is in the device tree but not in QEMU: it never comes, is named,
     # and the others carry on; the guest gets a vCPU per hart that came.
     cases.append(Case("lab3-missing-hart", 3, 4, [
@@ -555,6 +571,7 @@ def lab4_cases():
     # Real parallelism, named: each hart in its own host thread.
     cases += [Case(f"lab4-mttcg-smp{smp}", 4, smp, lab4_checks(smp), exit_status=0, timeout=15,
                    qemu_extra="-accel tcg,thread=multi") for smp in (2, 8)]
+    cases += [trace_case(4, smp, lab4_checks(smp), timeout=20) for smp in (4, 8)]
     # Hart 9 never comes and is listed first: the others still form vCPUs 0..3.
     cases.append(Case("lab4-missing-hart", 4, 4, [
         Ordered("missing-hart", [r"^hyp: error: hart 9 did not come online within \d+ ms$",
@@ -638,6 +655,7 @@ def lab5_cases():
              for smp in (1, 2, 4, 8)]
     cases.append(Case("lab5-mttcg-smp8", 5, 8, lab5_checks(8), exit_status=0, timeout=20,
                       qemu_extra="-accel tcg,thread=multi"))
+    cases.append(trace_case(5, 4, lab5_checks(4), timeout=25))
     # Linux 6.1, unmodified, with 1, 2, 4 and 8 vCPUs; and natively, the reference.
     # Linux needs hart_start, the timer and IPIs: without them it would wait
     # out its timeout silently, so it boots only when the test guest found
@@ -672,8 +690,9 @@ def lab5_cases():
 # untouched handout of the lab fails), in the lab's cases with more than one
 # hart in labs 2-4 (with one hart they have nothing new to do), and not
 # in the fault cases (isolation, no-h, payload: lab 1's machinery, which no
-# handout stubs). Every other check is infrastructure: still run and shown,
-# worth 0 points.
+# handout stubs) nor in the trace cases (their normal checks are an smp
+# case's again, on the trace build; the trace checks are not in LESSON).
+# Every other check is infrastructure: still run and shown, worth 0 points.
 # `python3 grader/handout.py --check` proves that the untouched handout of
 # each lab scores at most 10% of its points, and the solution all of them.
 # ---------------------------------------------------------------------------
@@ -699,7 +718,7 @@ def lesson_points(case):
     fault = case.name.endswith(("-isolation", "-no-h", "-payload", "-stop-all")) or \
         "-fuzzguest-" in case.name
     one_hart = case.smp == 1 and case.lab in (2, 3, 4)
-    lesson = LESSON[case.lab] if not one_hart and not fault else set()
+    lesson = LESSON[case.lab] if not one_hart and not fault and not case.trace else set()
     for i, check in enumerate(case.checks):
         if check.name not in lesson:
             case.checks[i] = copy.copy(check)
@@ -754,6 +773,14 @@ NEEDS = {
     "guest-sstc": ["guest-timer"],
     "guest-timer-hsm": ["guest-harts-up", "guest-timer", "guest-suspend"],
     "timer-exits": ["exits", "guest-timer"],
+    # The trace cases (trace_checks.py): the dump comes at power-off; the
+    # order of what the harts did matters once they do it at all.
+    "trace-dump": ["poweroff"],
+    "parked-wakes-for-ipi": ["trace-dump", "secondaries-online", "ipis"],
+    "locks-exclusive": ["trace-dump", "torture"],
+    "barrier-waits": ["trace-dump", "secondaries-online"],
+    "trace-rendezvous": ["trace-dump", "vcpus-once", "rendezvous"],
+    "hart-start-order": ["trace-dump", "hsm-start-stop", "guest-harts-up"],
     # The fault cases.
     "guest stopped": ["isolation"],
     "no guest without H": ["no-h"],

@@ -19,6 +19,7 @@ imports this module; this one does not import it at load time.
 Python 3 standard library only, so that the grader runs wherever QEMU does.
 """
 import collections
+import copy
 import difflib
 import os
 import re
@@ -31,6 +32,7 @@ MAX_WIDTH = 300      # characters shown of one console line
 MAX_SHOWN = 14       # context lines of one cause in the short report (-v: all)
 MAX_CAUSES = 3       # causes shown with their context in the short report
 NEAR_RATIO = 0.6     # how alike a line must be to a missing one to be shown as NEAR
+TRACE_PREFIX = "trace: "  # the lines of a trace build's dump (grader/trace-format.md)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The platforms (the Makefile's PLATFORM): a QEMU and its OpenSBI. make
@@ -61,7 +63,11 @@ class Check:
     """One thing the console must show. judge(result) returns (ok, expected,
     context): what was wanted, and the marked console lines shown if not.
     needs: the names of the checks of the same case that must pass for this
-    one to have a chance (checks.py sets them)."""
+    one to have a chance (checks.py sets them). trace: the check reads the
+    hypervisor's trace dump (trace_checks.py), so it sees every console line;
+    the others of a trace case see the console without the dump's lines."""
+
+    trace = False
 
     def __init__(self, name, points, judge, needs=()):
         self.name, self.points, self.judge, self.needs = name, points, judge, tuple(needs)
@@ -227,12 +233,16 @@ class Case:
     guest); initrd, a file QEMU loads for it (make's INITRD); exit_status,
     when not None, adds an ExitStatus check; requires, a case and checks
     that must pass first (a Linux boot needs what the test guest checks);
-    stall, seconds of silence that end the run with a diagnosis."""
+    stall, seconds of silence that end the run with a diagnosis; trace,
+    boot the lab's trace build (make ... TRACE=1, labs 3-5), whose dump
+    (the 'trace: ' lines) only the trace checks see."""
 
     def __init__(self, name, lab, smp, checks, guest=None, qemu_extra="",
-                 timeout=30, exit_status=None, initrd=None, requires=None, stall=None):
+                 timeout=30, exit_status=None, initrd=None, requires=None, stall=None,
+                 trace=False):
         assert re.fullmatch(r"[\w.-]+", name), f"case name {name!r}: it names a log file"
         self.name, self.lab, self.smp, self.guest = name, lab, smp, guest
+        self.trace = trace
         self.initrd = initrd
         # (case name, [check names]): boot only if that case, graded in the
         # same run, passed those checks; else skip, and say why.
@@ -361,13 +371,36 @@ def judge(case, lines, status=0, timed_out=False, log=None, seconds=0.0, stalled
         # A hang is the cause only when no check says more.
         result.add("timeout", 0, False, f"timed out after {case.timeout} s", show(lines, tail=True),
                    needs=[c.name for c in case.checks])
+    # A trace build's dump is for the trace checks: the others judge the
+    # console a normal build prints.
+    plain = result
+    if getattr(case, "trace", False):
+        plain = copy.copy(result)
+        plain.lines = without_dump(lines)
     for check in case.checks:
         needs = check.needs + after if check.needs else ()
         try:
-            result.add(check.name, check.points, *check.judge(result), needs=needs)
+            result.add(check.name, check.points, *check.judge(result if check.trace else plain),
+                       needs=needs)
         except Exception as e:  # a broken Custom check fails, not the grader
             result.add(check.name, check.points, False, f"the check raised {e!r}", needs=needs)
     return result
+
+
+def without_dump(lines):
+    """The console without a trace build's dump: its 'trace: ' lines, and,
+    when the run was ended in the middle of the dump (a timeout), its last
+    line, cut, with QEMU's last words glued to it."""
+    out, dumping = [], False
+    for line in lines:
+        if line.startswith(TRACE_PREFIX):
+            dumping = True
+            continue
+        last_words = re.search(r"qemu-system-\w+: terminating on signal", line)
+        if dumping and last_words and (last_words.start() == 0 or line.startswith("t")):
+            continue
+        out.append(line)
+    return out
 
 
 def not_run(case, step, expected, output):

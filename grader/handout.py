@@ -261,8 +261,9 @@ def failed_in_tries(result, want, tree):
 
 # What the grader must name first in each failing case of an untouched
 # handout, and the most lines its whole report may take (issue 14: one
-# mistake reads as one).
-FIRST_CAUSE = {3: ("did not come online", 60)}
+# mistake reads as one). Lab 3's report is 60 lines, 4 of them the trace
+# case's (lab3-trace-smp4), which fails as lab3-smp4 does.
+FIRST_CAUSE = {3: ("did not come online", 65)}
 
 
 def cause_problems(dest, n):
@@ -314,7 +315,19 @@ def check_assignment(n):
             problems += [f"lab {lab}'s {c} fails" for c in want if c in failed]
     # Points for the lesson (checks.LESSON): the untouched handout earns at
     # most a tenth of lab n's points, the solution all of them.
-    handout_points = points([results[c.name] for c in own])
+    # A stubbed lock is a race, and a race may not show in one run (a loaded
+    # host can run one hart at a time): a case that earns points is graded
+    # again, up to twice, and keeps its lowest score, as failed_in_tries does.
+    own_results = {c.name: results[c.name] for c in own}
+    for _ in range(2):
+        earned, possible = points(list(own_results.values()))
+        if earned * 10 <= possible:
+            break
+        again = [r.case for r in own_results.values() if r.tally()[2] > 0]
+        for r in runner.grade(again, dest, jobs=os.cpu_count()):
+            if r.tally()[2] < own_results[r.case.name].tally()[2]:
+                own_results[r.case.name] = r
+    handout_points = points(list(own_results.values()))
     solution_points = points(runner.grade(own, ROOT, jobs=os.cpu_count()))
     if handout_points[0] * 10 > handout_points[1]:
         problems.append(f"the untouched lab {n} scores {handout_points[0]}/{handout_points[1]}, "

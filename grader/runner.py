@@ -7,7 +7,8 @@ runs make and QEMU, each in a process group of its own, killed whole on a
 timeout, and ended by Ctrl-C or SIGTERM once end_runs_on_signals is set.
 The bench (bench/bench.py) boots its QEMU runs with it too.
 
-grade() is here too, since it starts processes: it builds each lab once,
+grade() is here too, since it starts processes: it builds each lab once
+(and its trace build once, for the cases that boot it: Case.trace),
 boots the cases in a pool and hands each console to gradelib.judge. So
 this module imports gradelib; gradelib does not import it at load time
 (judging needs no process).
@@ -149,7 +150,7 @@ def make_env():
     change what the grader builds and boots."""
     env = dict(os.environ)
     for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SMP", "LAB", "GUEST",
-                "GUEST_MEM", "QEMU_EXTRA"):
+                "GUEST_MEM", "QEMU_EXTRA", "TRACE"):
         env.pop(var, None)
     return env
 
@@ -166,12 +167,19 @@ def make(tree, *args, timeout=BUILD_TIMEOUT, support=gradelib.ROOT):
     return status == 0 and not timed_out, text
 
 
-def build(lab, tree, support=gradelib.ROOT):
+def lab_elf(lab, trace=False):
+    """Where make builds a lab's hypervisor, relative to the tree: with
+    trace, its trace build (TRACE=1: build/labN-trace)."""
+    return f"build/lab{lab}{'-trace' if trace else ''}/hyp.elf"
+
+
+def build(lab, tree, support=gradelib.ROOT, trace=False):
     """Builds a lab's hypervisor in tree (nothing for "native": the test
-    guest is support's). Returns (ok, output)."""
+    guest is support's); with trace, its trace build (make ... TRACE=1).
+    Returns (ok, output)."""
     if lab == "native":
         return True, ""
-    return make(tree, f"build/lab{lab}/hyp.elf", support=support)
+    return make(tree, lab_elf(lab, trace), *(["TRACE=1"] if trace else []), support=support)
 
 
 _support_lock = threading.Lock()
@@ -204,6 +212,8 @@ def run_case(case, tree, support=gradelib.ROOT):
             f"SMP={case.smp}", f"QEMU_EXTRA={extra}", f"GUEST={in_support(guest, support)}"]
     if case.lab != "native":
         args.append(f"LAB={case.lab}")
+    if case.trace:
+        args.append("TRACE=1")
     if case.initrd is not None:
         args.append(f"INITRD={in_support(case.initrd, support)}")
     if case.stall is None:
@@ -220,7 +230,7 @@ def run_case(case, tree, support=gradelib.ROOT):
         ok, cmd = make(tree, *args, timeout=60, support=support)
         if not ok:
             return gradelib.not_run(case, "qemu command", "make " + " ".join(args) + " failed", cmd)
-        hyp = os.path.join(tree, "build", f"lab{case.lab}", "hyp.elf")
+        hyp = os.path.join(tree, lab_elf(case.lab, case.trace))
         guest_map = os.path.join(os.path.dirname(in_support(guest, support)), "System.map")
         return execute(case, cmd.strip(), tree, StallWatch(case, qmp, hyp, guest_map))
 
@@ -266,11 +276,11 @@ def grade(cases, tree, jobs=1, stop=None, support=gradelib.ROOT):
     saves mutants.py from waiting on every timeout of a hanging mutant."""
     tree, support = os.path.abspath(tree), os.path.abspath(support)
     ready = build_support(support)
-    built = {}
+    built = {}  # (lab, trace build) -> (ok, output)
     for case in cases:
-        if case.lab not in built:
-            ok, output = build(case.lab, tree, support)
-            built[case.lab] = (ok, output) if ready[0] else (False, ready[1])
+        if (case.lab, case.trace) not in built:
+            ok, output = build(case.lab, tree, support, case.trace)
+            built[case.lab, case.trace] = (ok, output) if ready[0] else (False, ready[1])
     failed, lock = set(), threading.Lock()
     # Each case's result, once it is there. The pool starts the cases in
     # order, so a case that waits for an earlier one cannot deadlock.
@@ -290,9 +300,10 @@ def grade(cases, tree, jobs=1, stop=None, support=gradelib.ROOT):
         return result
 
     def run_or_skip(case):
-        ok, output = built[case.lab]
+        ok, output = built[case.lab, case.trace]
         if not ok:
-            return gradelib.not_run(case, "build", f"building lab {case.lab} failed", output)
+            trace = " (TRACE=1)" if case.trace else ""
+            return gradelib.not_run(case, "build", f"building lab {case.lab}{trace} failed", output)
         unmet = unmet_requirement(case)
         if unmet:
             return gradelib.not_run(case, "requirement", unmet, "")

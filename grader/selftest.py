@@ -20,6 +20,7 @@ import handout
 import mutants
 import report
 import stall
+import trace_checks
 from gradelib import (Absent, Case, Count, Custom, ExitStatus, Ordered, judge, run_selftests,
                       split_lines)
 from runner import checkout_files, execute, grade, run_command
@@ -588,6 +589,284 @@ def test_mutant_expectations():
         f.write("# A race that may not show.\n# tries: 3\n--- a/x.c\n+++ b/x.c\n# tries: 9\n")
         f.flush()
         assert mutants.tries(f.name) == 3
+
+
+# ---- the trace checks (trace_checks.py), on small made-up dumps ----
+
+# A correct run of two harts, 0 booting, 1 its secondary: (hart, time, event,
+# a0, a1), each hart's events in time order. Hart 1 parks and wakes for an
+# IPI; both pass a barrier of 2, take one lock in turn and add their vCPUs
+# before the release; vCPU 0 is started and enters after it, and starts
+# vCPU 1, whose IPI (lab 05's hart_start) is not traced but for the start.
+GOOD_TRACE = [
+    (0, 0x10, "boot", 0, 0), (0, 0x30, "ipi-send", 1, 0),
+    (0, 0x40, "barrier-arrive", 0xb0, 2), (0, 0x44, "barrier-leave", 0xb0, 0),
+    (0, 0x50, "lock-wait", "spin", 0x100), (0, 0x50, "lock-acquired", "spin", 0x100),
+    (0, 0x54, "lock-release", "spin", 0x100),
+    (0, 0x60, "vm-create", 2, 0), (0, 0x61, "vcpu-add", 0, 0), (0, 0x64, "release", 2, 0),
+    (0, 0x64, "vcpu-start", 0, 0), (0, 0x65, "guest-enter", 0, 0),
+    (0, 0x70, "exit", "sbi-hsm", 0), (0, 0x71, "vcpu-start", 1, 1), (0, 0x72, "resume", 0, 0),
+    (0, 0x80, "poweroff", 0, 0),
+    (1, 0x20, "online", 1, 0), (1, 0x21, "park", 0, 0), (1, 0x32, "wake", 1, 0),
+    (1, 0x33, "ipi-recv", 0, 0),
+    (1, 0x42, "barrier-arrive", 0xb0, 2), (1, 0x43, "barrier-leave", 0xb0, 0),
+    (1, 0x51, "lock-wait", "spin", 0x100), (1, 0x54, "lock-acquired", "spin", 0x100),
+    (1, 0x58, "lock-release", "spin", 0x100),
+    (1, 0x62, "vcpu-add", 1, 0), (1, 0x63, "park", 0, 0), (1, 0x73, "wake", 1, 0),
+    (1, 0x74, "ipi-recv", 0, 0), (1, 0x75, "guest-enter", 1, 0),
+]
+
+
+def trace_console(events, lost=None, skipped=None, lab=5, end=True):
+    """The console of a run whose dump holds these events: the banner, a
+    line per secondary online, then the dump (hart 0's block first), with
+    each hart's lost and skipped events ({hart: count})."""
+    lost, skipped = lost or {}, skipped or {}
+    harts = sorted({e[0] for e in events})
+    lines = [f"hyp: RISC-V hypervisor lab {lab:02d}, booted on hart {harts[0]}"]
+    lines += [f"hyp: hart {h} online: entered 1 time, stack top 0x80210000, HSM state started"
+              for h in harts[1:]]
+    lines.append(f"trace: begin v1 lab={lab} harts={len(harts)} timebase=10000000")
+    for h in harts:
+        mine = [e for e in events if e[0] == h]
+        for hart, time_, name, a0, a1 in mine:
+            a0 = a0 if isinstance(a0, str) else f"{a0:x}"
+            lines.append(f"trace: {hart} {time_:x} {name} {a0} {a1:x}")
+        lines.append(f"trace: hart {h} events {len(mine)} lost {lost.get(h, 0)} "
+                     f"skipped {skipped.get(h, 0)}")
+    if end:
+        lines.append(f"trace: end events={len(events)} lost={sum(lost.values())} "
+                     f"skipped={sum(skipped.values())}")
+    return lines
+
+
+def trace_judged(events, **kwargs):
+    """The trace checks of lab 5 on a made-up dump: {check: (ok, report text)}."""
+    case = Case("trace", 5, 2, trace_checks.trace_checks(5), trace=True)
+    r = judge(case, trace_console(events, **kwargs))
+    return {o.name: (o.ok, "\n".join([o.expected] + o.context)) for o in r.outcomes}
+
+
+def replaced(events, old, *new):
+    """The events with the one at (hart, time, name) replaced by new ones."""
+    at = next(i for i, e in enumerate(events) if e[:3] == old)
+    return events[:at] + list(new) + events[at + 1:]
+
+
+def assert_fails_naming(events, check, *words, **kwargs):
+    got = trace_judged(events, **kwargs)
+    ok, text = got[check]
+    assert not ok, f"{check} passed"
+    for word in words:
+        assert word in text, f"{check}: {word!r} not in: {text}"
+    others = [name for name, (ok, _) in got.items() if not ok and name != check]
+    return others
+
+
+def test_trace_checks_pass_a_correct_run():
+    got = trace_judged(GOOD_TRACE)
+    assert sorted(got) == sorted(["trace-dump", "parked-wakes-for-ipi", "locks-exclusive",
+                                  "barrier-waits", "trace-rendezvous", "hart-start-order"])
+    assert all(ok for ok, _ in got.values()), got
+    # The parse: merged by time, each hart's events whole, a hart's order kept.
+    parsed = trace_checks.trace_dump.parse(trace_console(GOOD_TRACE))
+    assert [e.time for e in parsed["events"]] == sorted(e[1] for e in GOOD_TRACE)
+    assert parsed["per_hart"][1]["events"] == 14, parsed["per_hart"]
+    assert parsed["events"][0] == trace_checks.trace_dump.Event(0, 0x10, "boot", (0, 0), 4)
+
+
+def test_trace_overlapping_locks_fail():
+    # Hart 1 takes the lock at 0x53, before hart 0 let it go at 0x54.
+    bad = replaced(GOOD_TRACE, (1, 0x54, "lock-acquired"), (1, 0x53, "lock-acquired", "spin", 0x100))
+    others = assert_fails_naming(bad, "locks-exclusive", "lock-acquired spin 100 on hart 1 at 53",
+                                 "hart 0 held it (acquired at 50, released at 54)",
+                                 "BAD  trace: 1 53 lock-acquired spin 100")
+    assert others == [], others
+
+
+def filled(events, hart, last):
+    """The events with hart's record ending at time `last`, as if its buffer
+    filled there (the dump then says it lost events)."""
+    return [e for e in events if e[0] != hart or e[1] <= last]
+
+
+def test_trace_lock_held_to_the_dump():
+    """A last taking with no release holds the lock to the dump; but a hart
+    whose buffer filled is only known to hold it to its last event."""
+    cut = filled(GOOD_TRACE, 1, 0x54)  # hart 1 ends in lock-acquired
+    cut = replaced(cut, (0, 0x60, "vm-create"), (0, 0x59, "lock-acquired", "spin", 0x100),
+                   (0, 0x5a, "lock-release", "spin", 0x100), (0, 0x60, "vm-create", 2, 0))
+    assert_fails_naming(cut, "locks-exclusive", "lock-acquired spin 100 on hart 0 at 59",
+                        "not released before the dump", skipped={1: 300})
+    got = trace_judged(cut, lost={1: 9})
+    assert all(ok for ok, _ in got.values()), got
+
+
+def test_trace_lost_events_are_not_judged():
+    """Hart 1's buffer filled after 0x43: its later events, the vcpu-add, the
+    guest-enter of vCPU 1, the receipts of IPIs, are unknown, not missing.
+    Skipped lock takings leave a record whole, and its pairs pairs."""
+    cut = filled(GOOD_TRACE, 1, 0x43)
+    got = trace_judged(cut, lost={1: 17}, skipped={0: 300, 1: 600})
+    assert all(ok for ok, _ in got.values()), got
+    # Without the losses the same dump is wrong: vCPU 1 never entered. So it
+    # is when hart 1 only skipped lock takings: its record is whole.
+    for skipped in ({}, {0: 300, 1: 600}):
+        assert_fails_naming(cut, "hart-start-order", "vcpu-start 1 1 on hart 0 at 71",
+                            "got none before the dump", skipped=skipped)
+    # Hart 0's buffer filled after 0x70: vCPU 1's start and its IPI went
+    # unrecorded, and hart 1's receipt of it and entry are not judged.
+    got = trace_judged(filled(GOOD_TRACE, 0, 0x70), lost={0: 5})
+    assert all(ok for ok, _ in got.values()), got
+
+
+def test_trace_barrier_left_before_the_last_arrival_fails():
+    bad = replaced(GOOD_TRACE, (0, 0x44, "barrier-leave"), (0, 0x41, "barrier-leave", 0xb0, 0))
+    assert_fails_naming(bad, "barrier-waits", "barrier-leave b0 0 on hart 0 at 41",
+                        "left before barrier-arrive b0 2 on hart 1 at 42", "round 0")
+    # A round that never filled, left within the time every hart's record covers.
+    alone = [e for e in GOOD_TRACE if not (e[0] == 1 and e[2].startswith("barrier"))]
+    assert_fails_naming(alone, "barrier-waits", "barrier-leave b0 0 on hart 0 at 44",
+                        "when 1 of its 2 harts had arrived")
+
+
+def test_trace_guest_enter_before_release_fails():
+    bad = replaced(GOOD_TRACE, (0, 0x64, "release"))
+    bad = replaced(bad, (0, 0x65, "guest-enter"), (0, 0x65, "guest-enter", 0, 0),
+                   (0, 0x66, "release", 2, 0))
+    assert_fails_naming(bad, "trace-rendezvous", "guest-enter 0 0 on hart 0 at 65",
+                        "before release 2 0 on hart 0 at 66")
+    late = replaced(GOOD_TRACE, (1, 0x62, "vcpu-add"))
+    late = replaced(late, (1, 0x63, "park"), (1, 0x63, "park", 0, 0))
+    late = replaced(late, (1, 0x75, "guest-enter"), (1, 0x75, "guest-enter", 1, 0),
+                    (1, 0x76, "vcpu-add", 1, 0))
+    assert_fails_naming(late, "trace-rendezvous", "every vcpu-add before the release",
+                        "vcpu-add 1 0 on hart 1 at 76")
+
+
+def test_trace_wake_without_ipi_fails():
+    # A park loop that polls: wfi "returns" with nothing pending.
+    spin = replaced(GOOD_TRACE, (1, 0x32, "wake"), (1, 0x22, "wake", 0, 0),
+                    (1, 0x23, "park", 0, 0), (1, 0x32, "wake", 1, 0))
+    assert_fails_naming(spin, "parked-wakes-for-ipi", "wake 0 0 on hart 1 at 22",
+                        "after park 0 0 on hart 1 at 21", "polls instead of sleeping")
+    # No wake after a park: the hart went on without sleeping.
+    awake = replaced(GOOD_TRACE, (1, 0x32, "wake"))
+    assert_fails_naming(awake, "parked-wakes-for-ipi", "park 0 0 on hart 1 at 21",
+                        "is followed by ipi-recv 0 0 on hart 1 at 33")
+    # An IPI received that no one sent.
+    unsent = replaced(GOOD_TRACE, (0, 0x30, "ipi-send"))
+    assert_fails_naming(unsent, "parked-wakes-for-ipi", "ipi-recv 0 0 on hart 1 at 33 has none")
+    # Two receipts of one IPI.
+    twice = replaced(GOOD_TRACE, (1, 0x33, "ipi-recv"), (1, 0x33, "ipi-recv", 0, 0),
+                     (1, 0x34, "park", 0, 0), (1, 0x35, "wake", 1, 0), (1, 0x36, "ipi-recv", 0, 0))
+    assert_fails_naming(twice, "parked-wakes-for-ipi", "ipi-recv 0 0 on hart 1 at 36 has none")
+
+
+def test_trace_second_guest_enter_for_one_start_fails():
+    again = GOOD_TRACE + [(1, 0x78, "hart-stop", 1, 0), (1, 0x79, "guest-enter", 1, 0)]
+    assert_fails_naming(again, "hart-start-order", "guest-enter 1 0 on hart 1 at 79 has none")
+    # vCPU 1 entered before it was started (the start comes at 0x76).
+    early = replaced(GOOD_TRACE, (0, 0x71, "vcpu-start"), (0, 0x71, "ipi-send", 1, 0))
+    early = replaced(early, (0, 0x72, "resume"), (0, 0x72, "resume", 0, 0),
+                     (0, 0x76, "vcpu-start", 1, 1))
+    assert_fails_naming(early, "hart-start-order", "guest-enter 1 0 on hart 1 at 75 has none")
+
+
+def test_trace_dump_must_be_whole():
+    got = trace_judged(GOOD_TRACE, end=False)
+    assert not got["trace-dump"][0] and "cut off" in got["trace-dump"][1], got["trace-dump"]
+    assert not got["locks-exclusive"][0] and "a whole trace dump" in got["locks-exclusive"][1]
+    # Hart 1 is online on the console but has no block.
+    lines = [l for l in trace_console(GOOD_TRACE) if not l.startswith("trace: 1 ")
+             and not l.startswith("trace: hart 1 ")]
+    lines = [l.replace("harts=2", "harts=1").replace("events=30", "events=16") for l in lines]
+    r = judge(Case("trace", 5, 2, trace_checks.trace_checks(5), trace=True), lines)
+    ok, text = outcome(r, "trace-dump")
+    assert not ok and "no block for hart 1" in text, text
+    # A line out of the format is named.
+    lines = trace_console(GOOD_TRACE)
+    lines[5] = "trace: 0 2x boot 0 0"
+    r = judge(Case("trace", 5, 2, trace_checks.trace_checks(5), trace=True), lines)
+    ok, text = outcome(r, "trace-dump")
+    assert not ok and "line 6" in text and "BAD  trace: 0 2x boot" in text, text
+    r = judge(Case("trace", 5, 2, trace_checks.trace_checks(5), trace=True), ["hyp: no dump"])
+    assert outcome(r, "trace-dump")[0] is False
+
+
+def test_trace_cut_off_is_judged_per_hart():
+    """A dump cut off (QEMU killed in the middle of a long one): trace-dump
+    fails, and so does every check, but a per-hart fault in what came is
+    named, not only the missing end."""
+    spin = replaced(GOOD_TRACE, (1, 0x32, "wake"), (1, 0x22, "wake", 0, 0),
+                    (1, 0x23, "park", 0, 0), (1, 0x32, "wake", 1, 0))
+    lines = trace_console(spin, end=False)
+    lines = lines[:-3] + ["trace: 1 74 ipi-rqemu-system-riscv64: terminating on signal 15"]
+    r = judge(Case("trace", 5, 2, trace_checks.trace_checks(5), trace=True), lines)
+    ok, text = outcome(r, "trace-dump")
+    assert not ok and "cut off" in text, text
+    ok, text = outcome(r, "parked-wakes-for-ipi")
+    assert not ok and "wake 0 0 on hart 1 at 22" in text and "cut off" in text, text
+    ok, text = outcome(r, "barrier-waits")
+    assert not ok and text.startswith("a whole trace dump to judge (trace-dump)"), text
+    ok, text = outcome(judge(Case("trace", 5, 2, trace_checks.trace_checks(5), trace=True),
+                             trace_console(GOOD_TRACE, end=False)), "parked-wakes-for-ipi")
+    assert not ok and text.startswith("a whole trace dump to judge"), text
+
+
+def test_trace_lines_only_for_trace_checks():
+    """A trace case's other checks judge the console without the dump."""
+    sees = Ordered("sees the dump", [r"^trace: begin v1"])
+    sees.trace = True
+    case = Case("t", 5, 2, [Absent("no dump", r"^trace: "), sees,
+                            Count("lines", r".", n=2)] + trace_checks.trace_checks(5), trace=True)
+    r = judge(case, trace_console(GOOD_TRACE))
+    assert r.failed_names() == [], r.report()
+    case.trace = False  # a normal case sees every line
+    assert judge(case, trace_console(GOOD_TRACE)).failed_names() == ["no dump", "lines"]
+    # A run ended in the middle of the dump: the cut line with QEMU's last
+    # words glued to it is the dump's too.
+    cut = trace_console(GOOD_TRACE)[:-6] + ["traceqemu-system-riscv64: terminating on signal 15"]
+    case.trace = True
+    r = judge(case, cut)
+    assert r.failed_names() == ["trace-dump"] + [c.name for c in case.checks[4:]], r.report()
+
+
+def test_trace_cases():
+    """The trace cases boot the trace build, earn no points and need the
+    dump for their other trace checks."""
+    cases = {c.name: c for c in checks.cases() if c.trace}
+    assert sorted(cases) == ["lab3-trace-smp4", "lab4-trace-smp4", "lab4-trace-smp8",
+                             "lab5-trace-smp4"], sorted(cases)
+    for case in cases.values():
+        assert all(c.points == 0 for c in case.checks), case.name
+        by_name = {c.name: c for c in case.checks}
+        assert "trace-dump" in by_name["parked-wakes-for-ipi"].needs
+        assert ("hart-start-order" in by_name) == (case.lab == 5)
+
+
+FAKE_TRACE_MAKEFILE = """\
+# The trace build of lab 3, which exists only with TRACE=1, as the real one.
+.PHONY: support qemu-cmd
+support:
+\t@true
+build/lab3-trace/hyp.elf:
+\t@test "$(TRACE)" = 1
+qemu-cmd:
+\t@test "$(TRACE)" = 1 && echo 'printf "guest: hello\\\\ntrace: begin v1\\\\n"'
+"""
+
+
+def test_grade_boots_the_trace_build():
+    with tempfile.TemporaryDirectory() as tree:
+        with open(os.path.join(tree, "Makefile"), "w") as f:
+            f.write(FAKE_TRACE_MAKEFILE)
+        sees = Ordered("sees the dump", [r"^trace: begin v1$"])
+        sees.trace = True
+        case = Case("lab3-t", 3, 1, [Absent("no dump", r"^trace:"), sees,
+                                     Ordered("hello", [r"^guest: hello$"])], trace=True)
+        (r,) = grade([case], tree, support=tree)
+        assert r.failed_names() == [], r.report()
 
 
 def main():

@@ -4,7 +4,9 @@
 The parts, in order: the grader's self-tests, the format check, the
 copies check (each lab's sources are the lab before's but for its lesson)
 and the layers check (no header include cycles; hart below vcpu below vm),
-each with its self-test, the host unit tests, a short fuzz run, the grader over
+the trace figures check (the timelines in the READMEs of labs 03-05 name
+only events and locks their code still has), each with its self-test,
+the host unit tests, a short fuzz run, the grader over
 every case on each platform (QEMU 7.2 with OpenSBI 1.1, QEMU 10 with OpenSBI 1.5.1), the SMP=4 cases
 built with the other toolchain (riscv64-linux-gnu-), the mutants, the
 handout (it must fail where the solution passes), the Gradescope
@@ -61,8 +63,11 @@ def main():
              ("copies selftest", [PY, "common/tools/copies.py", "--selftest"]),
              ("layers", [PY, "common/tools/layers.py"]),
              ("layers selftest", [PY, "common/tools/layers.py", "--selftest"]),
+             ("trace figures", [PY, "grader/figures.py"]),
+             ("trace figures selftest", [PY, "grader/figures.py", "--selftest"]),
              ("walkthrough selftest", [PY, "grader/walkthrough.py", "--selftest"]),
              ("bench parser", [PY, "bench/test_bench.py"]),
+             ("trace tool", [PY, "grader/test_trace.py"]),
              ("host tests", ["make", "-s", "host-test"]),
              ("fuzz (10 s)", ["make", "-s", "fuzz", "SECONDS=10"]),
              ("grade qemu7", [PY, "grader/grade.py", "--platform", "qemu7"]),

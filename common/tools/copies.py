@@ -45,6 +45,8 @@ LESSONS = {
         "entry.S": "secondary_entry, where harts started by HSM arrive",
         "main.c": "hart_start_secondaries, one vCPU per online hart, and hyp_secondary_main",
         "param.h": "HART_STACK_SIZE, HART_ONLINE_TIMEOUT_MS",
+        "+trace.c +trace.h": "the per-hart event trace (make lab3 TRACE=1)",
+        "vcpu.c vcpu.h vsbi.c machine.c": "trace points: guest entry, exits, power-off, the dump",
     },
     "04-sync": {
         "+spinlock.c +spinlock.h": "the locks, the barrier, interrupts off while locked",
@@ -56,6 +58,7 @@ LESSONS = {
         "vsbi.c": "the guest's console output through console_write",
         "main.c": "torture, VM, vCPUs, then the guest, on the boot hart and the others",
         "param.h": "TORTURE_MS",
+        "trace.c trace.h": "lock, barrier and rendezvous events; a limit per lock",
     },
     "05-hsm": {
         "vsbi.c vsbi.h": "HSM, TIME, IPI and RFENCE for the guest",
@@ -68,6 +71,7 @@ LESSONS = {
                                  "platform_isa_has_ext (sstc)",
         "guestdt.c guestdt.h": "names the initrd in the guest's /chosen",
         "main.c": "guest_initrd_load; hyp_run_vcpu, every hart's last loop",
+        "trace.c trace.h": "hart_start, suspend and hart_stop events",
     },
 }
 

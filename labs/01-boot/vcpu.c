@@ -176,16 +176,6 @@ static void vcpu_print_exit_row(const char *name, const uint64_t *counts, int n,
 
 void vcpu_print_exits(struct vcpu *const *vcpus, int n)
 {
-	static const char *const names[EXIT_CAUSES] = {
-		[EXIT_SBI_BASE] = "sbi base",
-		[EXIT_SBI_LEGACY] = "sbi legacy",
-		[EXIT_SBI_DBCN] = "sbi dbcn",
-		[EXIT_SBI_SRST] = "sbi srst",
-		[EXIT_SBI_OTHER] = "sbi other",
-		[EXIT_GUEST_PAGE_FAULT] = "guest page fault",
-		[EXIT_VIRTUAL_INST] = "virtual instruction",
-		[EXIT_OTHER] = "other",
-	};
 	uint64_t row[n], all[n]; /* one cause's counts; every cause's, per vCPU */
 	uint64_t total = 0;
 
@@ -204,7 +194,7 @@ void vcpu_print_exits(struct vcpu *const *vcpus, int n)
 		}
 		total += sum;
 		if (sum != 0)
-			vcpu_print_exit_row(names[c], row, n, sum);
+			vcpu_print_exit_row(vcpu_exit_name(c), row, n, sum);
 	}
 	vcpu_print_exit_row("all", all, n, total);
 }

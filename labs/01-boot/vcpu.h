@@ -82,6 +82,22 @@ void vcpu_init(struct vcpu *v, uint64_t id, const struct gstage *g, uint64_t pc,
 /* Runs the guest on this hart; returns only through a shutdown. */
 void vcpu_run(struct vcpu *v) __attribute__((noreturn));
 
+/* The cause's name, as the exit table prints it ("sbi base"). */
+static inline const char *vcpu_exit_name(enum vcpu_exit_cause cause)
+{
+	static const char *const names[EXIT_CAUSES] = {
+		[EXIT_SBI_BASE] = "sbi base",
+		[EXIT_SBI_LEGACY] = "sbi legacy",
+		[EXIT_SBI_DBCN] = "sbi dbcn",
+		[EXIT_SBI_SRST] = "sbi srst",
+		[EXIT_SBI_OTHER] = "sbi other",
+		[EXIT_GUEST_PAGE_FAULT] = "guest page fault",
+		[EXIT_VIRTUAL_INST] = "virtual instruction",
+		[EXIT_OTHER] = "other",
+	};
+	return names[cause];
+}
+
 /*
  * One more exit of this cause, on v's own hart: no lock, no atomic
  * read-modify-write, just ld, addi, sd. The store is volatile (Linux's

@@ -18,6 +18,7 @@
 #include "param.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 #include "trap.h"
 
 extern char secondary_entry[];
@@ -179,6 +180,7 @@ static void hart_ipi_all(void)
 			if (hart_is_online(&harts[i]) && !sent[i] && harts[i].hartid - base < 64) {
 				mask |= 1UL << (harts[i].hartid - base);
 				sent[i] = 1;
+				trace(TRACE_IPI_SEND, harts[i].hartid, 0);
 			}
 		}
 		sbi_send_ipi(mask, base);
@@ -192,6 +194,7 @@ void hart_ipi_test(void)
 		struct hart *h = &harts[i];
 		if (!hart_is_online(h))
 			continue;
+		trace(TRACE_IPI_SEND, h->hartid, 0);
 		sbi_send_ipi(1, h->hartid);
 		if (hart_wait_for(h, HART_WAKEUPS, 1, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu did not wake up on its IPI\n", h->hartid);
@@ -226,10 +229,13 @@ void hart_park(struct hart *h)
 	 */
 	csr_write(sie, 1UL << IRQ_S_SOFT);
 	for (;;) {
+		trace(TRACE_PARK, 0, 0);
 		wfi();
+		trace(TRACE_WAKE, (csr_read(sip) & (1UL << IRQ_S_SOFT)) != 0, 0);
 		if (csr_read(sip) & (1UL << IRQ_S_SOFT)) {
 			/* Clear first: an IPI sent after this line is a new one. */
 			csr_clear(sip, 1UL << IRQ_S_SOFT);
+			trace(TRACE_IPI_RECV, 0, 0);
 			/* Pairs with the load-acquire in hart_wait_for(). */
 			__atomic_store_n(&h->wakeups, h->wakeups + 1, __ATOMIC_RELEASE);
 		}
@@ -246,4 +252,5 @@ void hart_online(struct hart *h)
 	 * this hart set up before.
 	 */
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
+	trace(TRACE_ONLINE, h->index, 0);
 }

@@ -11,6 +11,7 @@
 #include "machine.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 #include "vsbi.h"
 
 /* A DBCN call moves at most this much; the guest calls again for the rest. */
@@ -177,11 +178,14 @@ static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	if (type == SBI_SRST_TYPE_SHUTDOWN && reason == SBI_SRST_REASON_NONE) {
 		printf("hyp: guest powered off\n");
 		vcpu_print_exits(&v, 1);
+		trace(TRACE_POWEROFF, 0, 0);
+		trace_dump();
 		machine_poweroff();
 	}
 	if (type == SBI_SRST_TYPE_SHUTDOWN) {
 		printf("hyp: guest powered off reporting a system failure\n");
 		vcpu_print_exits(&v, 1);
+		trace(TRACE_POWEROFF, 0, 0);
 		machine_fail();
 	}
 	/* A reboot of the only VM is a reboot of the machine: QEMU reloads it. */

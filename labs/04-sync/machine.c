@@ -4,6 +4,7 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 
 /* QEMU's sifive_test device: FAIL | (status << 16) ends QEMU with status. */
 #define SIFIVE_TEST_FAIL 0x3333
@@ -32,6 +33,7 @@ void machine_fail(void)
 	static int failing;
 	if (__atomic_fetch_add(&failing, 1, __ATOMIC_RELAXED))
 		machine_halt(); /* someone is failing the machine already */
+	trace_dump(); /* with make labN TRACE=1: what every hart did up to here */
 	/*
 	 * SBI SRST has no way to say "exit with an error", so write QEMU's test
 	 * device directly. On a machine without it this store faults or is

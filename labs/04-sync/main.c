@@ -15,6 +15,7 @@
 #include "memlayout.h"
 #include "platform.h"
 #include "riscv.h"
+#include "trace.h"
 #include "torture.h"
 #include "trap.h"
 #include "vcpu.h"
@@ -138,6 +139,7 @@ static int hyp_vcpu_runnable(void *arg)
 void hyp_main(uint64_t hartid, uint64_t fdt)
 {
 	hart_init_boot(hartid); /* tp: this hart's struct hart */
+	trace(TRACE_BOOT, 0, 0);
 	printf("hyp: RISC-V hypervisor lab %02d, booted on hart %lu\n", LAB_NUMBER, hartid);
 	trap_init(); /* our own traps go to trap.S */
 	if (!trap_probe_h()) {
@@ -151,6 +153,7 @@ void hyp_main(uint64_t hartid, uint64_t fdt)
 	       (uint64_t)image_end);
 
 	platform_init(hartid, fdt);
+	trace_start(platform.timebase);
 	int online = hart_start_secondaries(&platform);
 	hart_ipi_test();
 	hart_release_secondaries();

@@ -8,6 +8,7 @@
 #include "lib.h"
 #include "machine.h"
 #include "riscv.h"
+#include "trace.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "vsbi.h"
@@ -174,6 +175,7 @@ void vcpu_exit(struct vcpu *v)
 		vsbi_handle(v);
 	else
 		vcpu_handle_trap(v, csr_read(scause));
+	trace(TRACE_RESUME, v->id, 0);
 }
 
 void vcpu_run(struct vcpu *v)
@@ -185,6 +187,7 @@ void vcpu_run(struct vcpu *v)
 	spin_unlock(&v->lock);
 
 	vcpu_load(v);
+	trace(TRACE_GUEST_ENTER, v->id, 0);
 	vcpu_enter(&v->ctx);
 }
 
@@ -201,16 +204,6 @@ static void vcpu_print_exit_row(const char *name, const uint64_t *counts, int n,
 
 void vcpu_print_exits(struct vcpu *const *vcpus, int n)
 {
-	static const char *const names[EXIT_CAUSES] = {
-		[EXIT_SBI_BASE] = "sbi base",
-		[EXIT_SBI_LEGACY] = "sbi legacy",
-		[EXIT_SBI_DBCN] = "sbi dbcn",
-		[EXIT_SBI_SRST] = "sbi srst",
-		[EXIT_SBI_OTHER] = "sbi other",
-		[EXIT_GUEST_PAGE_FAULT] = "guest page fault",
-		[EXIT_VIRTUAL_INST] = "virtual instruction",
-		[EXIT_OTHER] = "other",
-	};
 	uint64_t row[n], all[n]; /* one cause's counts; every cause's, per vCPU */
 	uint64_t total = 0;
 
@@ -229,7 +222,7 @@ void vcpu_print_exits(struct vcpu *const *vcpus, int n)
 		}
 		total += sum;
 		if (sum != 0)
-			vcpu_print_exit_row(names[c], row, n, sum);
+			vcpu_print_exit_row(vcpu_exit_name(c), row, n, sum);
 	}
 	vcpu_print_exit_row("all", all, n, total);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "gstage.h"
+#include "trace.h"
 #include "spinlock.h"
 
 /* Guest register numbers, for readable C. */
@@ -115,6 +116,22 @@ enum vcpu_state vcpu_get_state(struct vcpu *v);
 /* Runs a Runnable vCPU on this hart; returns only through a shutdown. */
 void vcpu_run(struct vcpu *v) __attribute__((noreturn));
 
+/* The cause's name, as the exit table prints it ("sbi base"). */
+static inline const char *vcpu_exit_name(enum vcpu_exit_cause cause)
+{
+	static const char *const names[EXIT_CAUSES] = {
+		[EXIT_SBI_BASE] = "sbi base",
+		[EXIT_SBI_LEGACY] = "sbi legacy",
+		[EXIT_SBI_DBCN] = "sbi dbcn",
+		[EXIT_SBI_SRST] = "sbi srst",
+		[EXIT_SBI_OTHER] = "sbi other",
+		[EXIT_GUEST_PAGE_FAULT] = "guest page fault",
+		[EXIT_VIRTUAL_INST] = "virtual instruction",
+		[EXIT_OTHER] = "other",
+	};
+	return names[cause];
+}
+
 /*
  * One more exit of this cause, on v's own hart: no lock, no atomic
  * read-modify-write, just ld, addi, sd. The store is volatile (Linux's
@@ -126,6 +143,7 @@ void vcpu_run(struct vcpu *v) __attribute__((noreturn));
 static inline void vcpu_count_exit(struct vcpu *v, enum vcpu_exit_cause cause)
 {
 	*(volatile uint64_t *)&v->exits[cause] = v->exits[cause] + 1;
+	trace(TRACE_EXIT, vcpu_exit_name(cause), v->id);
 }
 
 /* Prints the exits of n vCPUs as a table: a column per vCPU, a row per cause seen. */

@@ -13,6 +13,7 @@
 #include "console.h"
 #include "hart.h"
 #include "lib.h"
+#include "trace.h"
 #include "vm.h"
 
 static struct vm the_vm; /* the one VM */
@@ -34,6 +35,7 @@ struct vm *vm_create(const struct gstage *g, int nvcpus)
 	the_vm.nvcpus = nvcpus;
 	/* Everything above is written before the pointer is published. */
 	__atomic_store_n(&vm_published, &the_vm, __ATOMIC_RELEASE);
+	trace(TRACE_VM_CREATE, nvcpus, 0);
 	printf("hyp: VM created for %d vCPUs\n", nvcpus);
 	hart_ipi_all(); /* the secondaries sleep until it exists */
 	return &the_vm;
@@ -49,6 +51,7 @@ struct vcpu *vm_add_vcpu(struct vm *vm, uint64_t id)
 		panic("vm_add_vcpu: vCPU %lu added twice\n", id);
 	vm->vcpus[id] = v;
 	ticket_unlock(&vm->lock);
+	trace(TRACE_VCPU_ADD, id, 0);
 	/* Said before the count goes up, so it is on the console before the
 	 * boot hart's "all in". */
 	printf("hyp: hart %lu: vCPU %lu created, powered off\n", hart_self()->hartid, id);
@@ -74,6 +77,7 @@ static int vm_all_in(void *arg)
 void vm_wait_vcpus(struct vm *vm)
 {
 	hart_park_until(hart_self(), vm_all_in, vm);
+	trace(TRACE_RELEASE, vm->nvcpus, 0);
 	printf("hyp: all %d of %d vCPUs in: the VM may run\n", vm_vcpus_in(vm),
 	       vm->nvcpus);
 }

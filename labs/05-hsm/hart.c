@@ -18,6 +18,7 @@
 #include "param.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 #include "trap.h"
 
 extern char secondary_entry[];
@@ -181,6 +182,7 @@ void hart_ipi_all(void)
 			if (hart_is_online(&harts[i]) && !sent[i] && harts[i].hartid - base < 64) {
 				mask |= 1UL << (harts[i].hartid - base);
 				sent[i] = 1;
+				trace(TRACE_IPI_SEND, harts[i].hartid, 0);
 			}
 		}
 		sbi_send_ipi(mask, base);
@@ -194,6 +196,7 @@ void hart_ipi_test(void)
 		struct hart *h = &harts[i];
 		if (!hart_is_online(h))
 			continue;
+		trace(TRACE_IPI_SEND, h->hartid, 0);
 		sbi_send_ipi(1, h->hartid);
 		if (hart_wait_for(h, HART_WAKEUPS, 1, HART_ONLINE_TIMEOUT_MS) != 0)
 			printf("hyp: error: hart %lu did not wake up on its IPI\n", h->hartid);
@@ -222,6 +225,7 @@ void hart_ipi_test(void)
 
 void hart_ipi_boot(void)
 {
+	trace(TRACE_IPI_SEND, harts[0].hartid, 0);
 	sbi_send_ipi(1, harts[0].hartid);
 }
 
@@ -244,9 +248,12 @@ void hart_park_until(struct hart *h, int (*done)(void *arg), void *arg)
 		 */
 		if (done != NULL && done(arg))
 			break;
+		trace(TRACE_PARK, 0, 0);
 		wfi();
+		trace(TRACE_WAKE, (csr_read(sip) & (1UL << IRQ_S_SOFT)) != 0, 0);
 		if (csr_read(sip) & (1UL << IRQ_S_SOFT)) {
 			csr_clear(sip, 1UL << IRQ_S_SOFT);
+			trace(TRACE_IPI_RECV, 0, 0);
 			/* Pairs with the load-acquire in hart_wait_for(). */
 			__atomic_store_n(&h->wakeups, h->wakeups + 1, __ATOMIC_RELEASE);
 		}
@@ -291,6 +298,7 @@ void hart_online(struct hart *h)
 	 * this hart set up before.
 	 */
 	__atomic_store_n(&h->online, 1, __ATOMIC_RELEASE);
+	trace(TRACE_ONLINE, h->index, 0);
 }
 
 void hart_wait_released(struct hart *h)

@@ -10,6 +10,7 @@
 #include "machine.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 #include "trap.h"
 #include "vcpu.h"
 #include "vsbi.h"
@@ -67,6 +68,7 @@ enum vcpu_state vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t arg)
 	v->ctx.guest[REG_A1] = arg;
 	__atomic_store_n(&v->ipi_pending, 0, __ATOMIC_RELAXED);
 	v->state = VCPU_RUNNABLE;
+	trace(TRACE_VCPU_START, v->id, v->hartid);
 	spin_unlock(&v->lock);
 	return found;
 }
@@ -104,6 +106,7 @@ void vcpu_own_change(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
  */
 static void vcpu_kick(struct vcpu *v)
 {
+	trace(TRACE_IPI_SEND, v->hartid, 0);
 	if (v->hartid != hart_self()->hartid)
 		sbi_send_ipi(1, v->hartid);
 	else
@@ -374,6 +377,7 @@ void vcpu_exit(struct vcpu *v)
 		vsbi_handle(v);
 	else
 		vcpu_handle_trap(v, csr_read(scause));
+	trace(TRACE_RESUME, v->id, 0);
 }
 
 void vcpu_run(struct vcpu *v)
@@ -382,6 +386,7 @@ void vcpu_run(struct vcpu *v)
 	vcpu_own_change(v, VCPU_RUNNABLE, VCPU_RUNNING);
 
 	vcpu_load(v);
+	trace(TRACE_GUEST_ENTER, v->id, 0);
 	/* Runs the guest until hart_stop (vcpu_leave); every other exit goes back in. */
 	vcpu_enter(&v->ctx);
 
@@ -410,22 +415,6 @@ static void vcpu_print_exit_row(const char *name, const uint64_t *counts, int n,
 
 void vcpu_print_exits(struct vcpu *const *vcpus, int n)
 {
-	static const char *const names[EXIT_CAUSES] = {
-		[EXIT_SBI_BASE] = "sbi base",
-		[EXIT_SBI_LEGACY] = "sbi legacy",
-		[EXIT_SBI_DBCN] = "sbi dbcn",
-		[EXIT_SBI_SRST] = "sbi srst",
-		[EXIT_SBI_TIME] = "sbi time",
-		[EXIT_SBI_IPI] = "sbi ipi",
-		[EXIT_SBI_RFENCE] = "sbi rfence",
-		[EXIT_SBI_HSM] = "sbi hsm",
-		[EXIT_SBI_OTHER] = "sbi other",
-		[EXIT_TIMER] = "timer interrupt",
-		[EXIT_KICK] = "IPI (kick)",
-		[EXIT_GUEST_PAGE_FAULT] = "guest page fault",
-		[EXIT_VIRTUAL_INST] = "virtual instruction",
-		[EXIT_OTHER] = "other",
-	};
 	uint64_t row[n], all[n]; /* one cause's counts; every cause's, per vCPU */
 	uint64_t total = 0;
 
@@ -444,7 +433,7 @@ void vcpu_print_exits(struct vcpu *const *vcpus, int n)
 		}
 		total += sum;
 		if (sum != 0)
-			vcpu_print_exit_row(names[c], row, n, sum);
+			vcpu_print_exit_row(vcpu_exit_name(c), row, n, sum);
 	}
 	vcpu_print_exit_row("all", all, n, total);
 }

@@ -12,6 +12,7 @@
 #include "machine.h"
 #include "riscv.h"
 #include "sbi.h"
+#include "trace.h"
 #include "vm.h"
 #include "vsbi.h"
 
@@ -194,11 +195,14 @@ static struct sbiret vsbi_srst(struct vcpu *v, uint64_t fid, const uint64_t *a)
 	if (type == SBI_SRST_TYPE_SHUTDOWN && reason == SBI_SRST_REASON_NONE) {
 		printf("hyp: guest powered off\n");
 		vcpu_print_exits(vm->vcpus, vm->nvcpus);
+		trace(TRACE_POWEROFF, 0, 0);
+		trace_dump();
 		machine_poweroff();
 	}
 	if (type == SBI_SRST_TYPE_SHUTDOWN) {
 		printf("hyp: guest powered off reporting a system failure\n");
 		vcpu_print_exits(vm->vcpus, vm->nvcpus);
+		trace(TRACE_POWEROFF, 0, 0);
 		machine_fail();
 	}
 	/* A reboot of the only VM is a reboot of the machine: QEMU reloads it. */
@@ -332,7 +336,9 @@ static struct sbiret vsbi_hsm_suspend(struct vcpu *v, const uint64_t *a)
 		return (struct sbiret){ SBI_ERR_INVALID_ADDRESS, 0 };
 
 	vcpu_own_change(v, VCPU_RUNNING, VCPU_SUSPENDED);
+	trace(TRACE_SUSPEND, v->id, 0);
 	vcpu_wait_interrupt(v); /* the physical hart sleeps in wfi meanwhile */
+	trace(TRACE_SUSPEND_END, v->id, 0);
 	vcpu_own_change(v, VCPU_SUSPENDED, VCPU_RUNNING);
 	if (type == SUSPEND_RETENTIVE)
 		return (struct sbiret){ SBI_SUCCESS, 0 };
@@ -386,6 +392,7 @@ static struct sbiret vsbi_hsm(struct vcpu *v, uint64_t fid, const uint64_t *a)
 		 * way out. A successful hart_stop does not return to the guest.
 		 */
 		vcpu_own_change(v, VCPU_RUNNING, VCPU_STOPPING);
+		trace(TRACE_HART_STOP, v->id, 0);
 		vcpu_leave(&v->ctx); /* return from vcpu_enter, in vcpu_run */
 	case SBI_HSM_HART_GET_STATUS:
 		if (id >= (uint64_t)vm->nvcpus)
