@@ -68,6 +68,7 @@ void trace_record(enum trace_event event, uint64_t a0, uint64_t a1)
 	struct trace_buf *b = &trace_bufs[h - harts];
 	uint32_t n = b->count;
 
+	/* lw: pairs with the store in trace_dump(). */
 	if (__atomic_load_n(&trace_stopped, __ATOMIC_RELAXED))
 		return;
 
@@ -76,7 +77,7 @@ void trace_record(enum trace_event event, uint64_t a0, uint64_t a1)
 		return;
 	}
 	b->rec[n] = (struct trace_rec){ csr_read(time), a0, a1, event, (uint32_t)h->hartid };
-	/* fence rw,w; sw: the record first. Pairs with the load-acquire in trace_dump(). */
+	/* fence iorw,ow; amoswap.w zero: the record first. Pairs with the load-acquire in trace_dump(). */
 	__atomic_store_n(&b->count, n + 1, __ATOMIC_RELEASE);
 }
 
@@ -103,9 +104,10 @@ void trace_dump(void)
 	uint64_t events = 0, lost = 0;
 	int nbufs = 0;
 
-	/* One dump, whoever asks first: a power-off and a failure may race. */
+	/* One dump, whoever asks first: a power-off and a failure may race (amoswap.w). */
 	if (__atomic_exchange_n(&dumped, 1, __ATOMIC_RELAXED))
 		return;
+	/* amoswap.w zero: pairs with the relaxed loads in trace_record(). */
 	__atomic_store_n(&trace_stopped, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < HYP_MAX_HARTS; i++)
 		if (__atomic_load_n(&trace_bufs[i].count, __ATOMIC_ACQUIRE) != 0)
@@ -113,7 +115,7 @@ void trace_dump(void)
 	printf("trace: begin v1 lab=%d harts=%d timebase=%u\n", LAB_NUMBER, nbufs, trace_timebase);
 	for (int i = 0; i < HYP_MAX_HARTS; i++) {
 		struct trace_buf *b = &trace_bufs[i];
-		/* Pairs with the store-release in trace_record(): records below n are whole. */
+		/* lw; fence: pairs with the store-release in trace_record(): records below n are whole. */
 		uint32_t n = __atomic_load_n(&b->count, __ATOMIC_ACQUIRE);
 		uint32_t missed = *(volatile uint32_t *)&b->lost;
 		if (n == 0)
