@@ -151,10 +151,7 @@ def powered_off_last(lines, case):
     return True, ""
 
 
-# The rows the hypervisor's exit table may have (vcpu.c, vcpu_print_exits).
-EXIT_CAUSES = ("sbi base", "sbi legacy", "sbi dbcn", "sbi srst", "sbi time", "sbi ipi",
-               "sbi rfence", "sbi hsm", "sbi other", "timer interrupt", "IPI (kick)",
-               "guest page fault", "virtual instruction", "other")
+EXIT_CAUSES = gradelib.EXIT_CAUSES
 
 
 def exits_counted(lines, case):
